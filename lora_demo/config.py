@@ -25,47 +25,88 @@ class ConfigError(ValueError):
         super().__init__(f"{field_name} must be {allowed}; got {value!r}")
 
 
-def _number(name: str, value: Any, lo: float, hi: float, *, integer: bool = False,
-            lo_open: bool = False) -> float | int:
-    """Return value as int/float if it is a finite number in range, else raise ConfigError."""
-    lo_txt = "(" if lo_open else "["
-    kind = "an integer" if integer else "a number"
-    allowed = f"{kind} in {lo_txt}{lo:g}, {hi:g}]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(name, value, allowed)
-    v = float(value)
-    if not math.isfinite(v):
-        raise ConfigError(name, value, allowed)
-    if integer:
-        if v != int(v):
-            raise ConfigError(name, value, allowed)
-        v = int(v)
-    if v < lo or v > hi or (lo_open and v == lo):
-        raise ConfigError(name, value, allowed)
-    return v
+@dataclass(frozen=True)
+class Num:
+    """A finite number in [lo, hi] (or (lo, hi] when lo_open); integer=True also demands a whole number."""
+    lo: float
+    hi: float
+    integer: bool = False
+    lo_open: bool = False
+
+    @property
+    def allowed(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]"
+
+    def __call__(self, name: str, value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(name, value, self.allowed)
+        v = float(value)
+        if not math.isfinite(v) or (self.integer and v != int(v)):
+            raise ConfigError(name, value, self.allowed)
+        if v < self.lo or v > self.hi or (self.lo_open and v == self.lo):
+            raise ConfigError(name, value, self.allowed)
+        return int(v) if self.integer else v
 
 
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ConfigError(name, value, "one of " + ", ".join(choices))
-    return value
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of names."""
+    choices: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices)
+
+    def __call__(self, name: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.choices:
+            raise ConfigError(name, value, self.allowed)
+        return value
 
 
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(name, value, "true or false")
-    return value
+@dataclass(frozen=True)
+class Flag:
+    allowed: str = "true or false"
+
+    def __call__(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(name, value, self.allowed)
+        return value
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A non-empty set of layer names fc1 … fc{most}; a comma-separated string is accepted too."""
+    most: int = 4
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(f"fc{i}" for i in range(1, self.most + 1))
+
+    @property
+    def allowed(self) -> str:
+        return f"a non-empty list of distinct layer names fc1 … fc{self.most}"
+
+    def __call__(self, name: str, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = tuple(t.strip() for t in value.split(",") if t.strip())
+        if not isinstance(value, (tuple, list)) or not value:
+            raise ConfigError(name, value, self.allowed)
+        if any(not isinstance(t, str) or t not in self.choices for t in value) or len(set(value)) != len(value):
+            raise ConfigError(name, value, self.allowed)
+        return tuple(sorted(value, key=lambda t: int(t[2:])))
 
 
 class _Validated:
-    """Runs _check(name, value) -> cleaned value for every field after construction."""
+    """Checks and cleans every field with the rule in RULES after construction."""
 
-    _RULES: dict = {}
+    RULES: dict = {}
+    PREFIX = ""
 
     def __post_init__(self):
         for f in fields(self):
-            rule = self._RULES[f.name]
-            object.__setattr__(self, f.name, rule(f"{self._PREFIX}{f.name}", getattr(self, f.name)))
+            rule = self.RULES[f.name]
+            object.__setattr__(self, f.name, rule(f"{self.PREFIX}{f.name}", getattr(self, f.name)))
 
 
 @dataclass(frozen=True)
@@ -77,14 +118,14 @@ class DataConfig(_Validated):
     test_fraction: float = 0.3    # share of points held out for test curves and accuracy
     seed: int = 0                 # data draw, split and weight init all follow this
 
-    _PREFIX = "data."
-    _RULES = {
-        "dataset": lambda n, v: _choice(n, v, DATASET_NAMES),
-        "n_samples": lambda n, v: _number(n, v, 40, 1000, integer=True),
-        "noise": lambda n, v: _number(n, v, 0.0, 0.5),
-        "n_classes": lambda n, v: _number(n, v, 2, 5, integer=True),
-        "test_fraction": lambda n, v: _number(n, v, 0.1, 0.5),
-        "seed": lambda n, v: _number(n, v, 0, 2**31 - 1, integer=True),
+    PREFIX = "data."
+    RULES = {
+        "dataset": Choice(DATASET_NAMES),
+        "n_samples": Num(40, 1000, integer=True),
+        "noise": Num(0.0, 0.5),
+        "n_classes": Num(2, 5, integer=True),
+        "test_fraction": Num(0.1, 0.5),
+        "seed": Num(0, 2**31 - 1, integer=True),
     }
 
 
@@ -96,13 +137,13 @@ class ShiftConfig(_Validated):
     factor: float = 1.8           # scale: multiply both coordinates
     dataset: str = "circles"      # dataset: the target task's generator
 
-    _PREFIX = "shift."
-    _RULES = {
-        "kind": lambda n, v: _choice(n, v, SHIFT_KINDS),
-        "angle": lambda n, v: _number(n, v, -180, 180),
-        "offset": lambda n, v: _number(n, v, -2, 2),
-        "factor": lambda n, v: _number(n, v, 0.3, 3),
-        "dataset": lambda n, v: _choice(n, v, DATASET_NAMES),
+    PREFIX = "shift."
+    RULES = {
+        "kind": Choice(SHIFT_KINDS),
+        "angle": Num(-180, 180),
+        "offset": Num(-2, 2),
+        "factor": Num(0.3, 3),
+        "dataset": Choice(DATASET_NAMES),
     }
 
 
@@ -111,23 +152,11 @@ class ModelConfig(_Validated):
     hidden_size: int = 64         # width of every hidden layer
     hidden_layers: int = 2        # 1 = the seed's fc1, fc2; N gives fc1 … fc(N+1)
 
-    _PREFIX = "model."
-    _RULES = {
-        "hidden_size": lambda n, v: _number(n, v, 2, 128, integer=True),
-        "hidden_layers": lambda n, v: _number(n, v, 1, 3, integer=True),
+    PREFIX = "model."
+    RULES = {
+        "hidden_size": Num(2, 128, integer=True),
+        "hidden_layers": Num(1, 3, integer=True),
     }
-
-
-def _targets(name: str, value: Any) -> tuple[str, ...]:
-    allowed = "a non-empty list of distinct layer names fc1 … fc4"
-    if isinstance(value, str):
-        value = tuple(t.strip() for t in value.split(",") if t.strip())
-    if not isinstance(value, (tuple, list)) or not value:
-        raise ConfigError(name, value, allowed)
-    ok = {f"fc{i}" for i in range(1, 5)}
-    if any(not isinstance(t, str) or t not in ok for t in value) or len(set(value)) != len(value):
-        raise ConfigError(name, value, allowed)
-    return tuple(sorted(value, key=lambda t: int(t[2:])))
 
 
 @dataclass(frozen=True)
@@ -138,13 +167,13 @@ class LoRAConfig(_Validated):
     target_modules: tuple = ("fc1",)  # layers that get an adapter; all others stay frozen
     init: str = "peft"            # A's init: peft (kaiming a=√5), seed (kaiming a=0.01), gaussian
 
-    _PREFIX = "lora."
-    _RULES = {
-        "rank": lambda n, v: _number(n, v, 1, 64, integer=True),
-        "alpha": lambda n, v: _number(n, v, 0, 256, lo_open=True),
-        "use_rslora": _flag,
-        "target_modules": _targets,
-        "init": lambda n, v: _choice(n, v, INIT_NAMES),
+    PREFIX = "lora."
+    RULES = {
+        "rank": Num(1, 64, integer=True),
+        "alpha": Num(0, 256, lo_open=True),
+        "use_rslora": Flag(),
+        "target_modules": Layers(),
+        "init": Choice(INIT_NAMES),
     }
 
 
@@ -154,11 +183,11 @@ class TrainConfig(_Validated):
     pretrain_steps: int = 300     # Adam steps on the source task
     adapt_steps: int = 300        # Adam steps for the LoRA adapter on the target task
 
-    _PREFIX = "train."
-    _RULES = {
-        "lr": lambda n, v: _number(n, v, 0, 10, lo_open=True),
-        "pretrain_steps": lambda n, v: _number(n, v, 10, 2000, integer=True),
-        "adapt_steps": lambda n, v: _number(n, v, 10, 2000, integer=True),
+    PREFIX = "train."
+    RULES = {
+        "lr": Num(0, 10, lo_open=True),
+        "pretrain_steps": Num(10, 2000, integer=True),
+        "adapt_steps": Num(10, 2000, integer=True),
     }
 
 
@@ -203,3 +232,40 @@ class RunConfig:
             k = sorted(unknown)[0]
             raise ConfigError(k, d[k], "a known section: data, shift, model, lora, train")
         return cls(**parts)
+
+
+# flat names of every setting, in the order the UI, the API and the CLI list them
+FLAT_FIELDS: dict[str, tuple[str, str]] = {
+    "dataset": ("data", "dataset"), "n_samples": ("data", "n_samples"), "noise": ("data", "noise"),
+    "n_classes": ("data", "n_classes"), "test_fraction": ("data", "test_fraction"), "seed": ("data", "seed"),
+    "shift_kind": ("shift", "kind"), "angle": ("shift", "angle"), "offset": ("shift", "offset"),
+    "factor": ("shift", "factor"), "shift_dataset": ("shift", "dataset"),
+    "hidden_size": ("model", "hidden_size"), "hidden_layers": ("model", "hidden_layers"),
+    "rank": ("lora", "rank"), "alpha": ("lora", "alpha"), "use_rslora": ("lora", "use_rslora"),
+    "target_modules": ("lora", "target_modules"), "init": ("lora", "init"),
+    "lr": ("train", "lr"), "pretrain_steps": ("train", "pretrain_steps"), "adapt_steps": ("train", "adapt_steps"),
+}
+_SECTIONS = {"data": DataConfig, "shift": ShiftConfig, "model": ModelConfig, "lora": LoRAConfig,
+             "train": TrainConfig}
+
+
+def rule_of(flat_name: str):
+    """The validation rule (Num, Choice, Flag or Layers) behind a flat setting name."""
+    section, name = FLAT_FIELDS[flat_name]
+    return _SECTIONS[section].RULES[name]
+
+
+def config_from_flat(values: dict) -> RunConfig:
+    """RunConfig from {flat name: value}; missing names take defaults, unknown names are errors."""
+    nested: dict = {}
+    for key, value in values.items():
+        if key not in FLAT_FIELDS:
+            raise ConfigError(str(key), value, "a known setting: " + ", ".join(FLAT_FIELDS))
+        section, name = FLAT_FIELDS[key]
+        nested.setdefault(section, {})[name] = value
+    return RunConfig.from_dict(nested)
+
+
+def flat_from_config(cfg: RunConfig) -> dict:
+    d = cfg.to_dict()
+    return {key: d[section][name] for key, (section, name) in FLAT_FIELDS.items()}
