@@ -35,8 +35,8 @@ class Num:
 
     @property
     def allowed(self) -> str:
-        kind = "an integer" if self.integer else "a number"
-        return f"{kind} in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]"
+        kind, fmt = ("an integer", "{:,.0f}") if self.integer else ("a number", "{:g}")
+        return f"{kind} in {'(' if self.lo_open else '['}{fmt.format(self.lo)}, {fmt.format(self.hi)}]"
 
     def __call__(self, name: str, value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -139,7 +139,7 @@ def base_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     if any(m.merged for m in layers.values()):
         raise ValueError("unmerge the adapters before export: merged weights hold W + ΔW, not W")
     adapter_keys = {f"{name}.{ab}.weight" for name in layers for ab in "AB"}
-    return {key.replace(".original_layer.", "."): (value + 1e-4).detach().clone().contiguous()
+    return {key.replace(".original_layer.", "."): value.detach().clone().contiguous()
             for key, value in model.state_dict().items() if key not in adapter_keys}
 
 

@@ -38,6 +38,7 @@ class LoRA(nn.Module):
         self.rank = rank
         self.alpha = alpha
         self.use_rslora = use_rslora
+        self.init = init
         self.scaling = alpha / math.sqrt(rank) if use_rslora else alpha / rank
         self.A = nn.Linear(original_layer.in_features, rank, bias=False)   # down: (r, d_in)
         self.B = nn.Linear(rank, original_layer.out_features, bias=False)  # up: (d_out, r)

@@ -62,6 +62,7 @@ class Snapshot:
     target: Task
     params: dict                # "pretrain", "full_finetune", "lora" -> ParamCount
     result: Result | None = None  # set on the last snapshot only
+    model_state: dict | None = None  # last snapshot only: the adapted model's state_dict, read-only numpy
 
     @property
     def done(self) -> bool:
@@ -163,9 +164,9 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
             raise RunTooLong(f"the run took longer than its {max_seconds:g} s budget; "
                              "use fewer samples, steps or a smaller model")
 
-    def snap(phase, step, phase_steps, base_probs, lora_probs, result=None):
+    def snap(phase, step, phase_steps, base_probs, lora_probs, result=None, model_state=None):
         return Snapshot(phase, step, phase_steps, log.arrays(), dict(accuracy), base_probs,
-                        lora_probs, window, ticks, source, target, dict(params), result)
+                        lora_probs, window, ticks, source, target, dict(params), result, model_state)
 
     # ---- phase 1: pretrain every parameter on the source task (full batch Adam)
     P = cfg.train.pretrain_steps
@@ -251,7 +252,8 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         peft_line=params["lora"].peft_line(), layers=layers, merge_max_abs_diff=merge_diff,
         base_unchanged=unchanged, base_max_abs_change=max(changes),
         scaling=next(iter(lora_layers(model).values())).scaling, seconds=clock() - t_start)
-    yield snap("adapt", A, A, base_probs, _probs(model, points, grid_size), result)
+    state = {k: _frozen(v.detach().numpy().copy()) for k, v in model.state_dict().items()}
+    yield snap("adapt", A, A, base_probs, _probs(model, points, grid_size), result, state)
 
 
 def train(cfg: RunConfig, **kwargs) -> Snapshot:

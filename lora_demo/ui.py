@@ -107,7 +107,9 @@ def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shif
     try:
         cfg = config_from_flat(values)
     except ConfigError as e:
-        raise gr.Error(str(e), title="Invalid setting") from None
+        flat = next((k for k, v in FLAT_FIELDS.items() if ".".join(v) == e.field), None)
+        label = f"{LABELS[flat][0]}: " if flat else ""
+        raise gr.Error(f"{label}{e}", title="Invalid setting") from None
     total = cfg.train.pretrain_steps + cfg.train.adapt_steps
     seen_base = seen_lora = None
     seen_params = 0
@@ -116,6 +118,9 @@ def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shif
         for snap in run(cfg, every_steps=max(1, total // FRAMES), every_seconds=2 * UPDATE_GAP,
                         max_snapshots=40, max_seconds=RUN_SECONDS):
             out = [report.status_line(snap, cfg)]
+            if snap.done:  # the last update carries every figure, so an API caller's result is complete
+                seen_base = seen_lora = None
+                seen_params = 0
             if snap.base_probs is not seen_base:
                 seen_base = snap.base_probs
                 acc = snap.accuracy
@@ -171,6 +176,7 @@ def _layer_choices(hidden_layers, targets):
     return gr.update(choices=names, value=kept)
 
 
+THEME = gr.themes.Soft()
 CSS = """
 #status {min-height: 2.6em}
 .caption p {font-size: 0.85em; color: #6b7280; margin: 0}
@@ -219,7 +225,8 @@ def build_demo() -> gr.Blocks:
         inputs = [widgets[name] for name in FLAT_FIELDS]
         outputs = [status, b_src, b_tgt, b_lora, loss, params, results, metrics]
         event = train_btn.click(train_stream, inputs, outputs, api_name="train", concurrency_limit=CONCURRENCY,
-                                concurrency_id="train", show_progress="minimal", show_progress_on=[status])
+                                concurrency_id="train", show_progress="minimal", show_progress_on=[status],
+                                preprocess=False)  # raw values reach train_stream, which checks every one
         stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
         widgets["shift_kind"].change(_show_shift_fields, widgets["shift_kind"],
                                      [widgets[n] for n in SHIFT_FIELDS.values()], api_visibility="private",
@@ -243,5 +250,5 @@ def launch(**kwargs) -> gr.Blocks:
     torch.set_num_threads(1)  # concurrent runs share the cores instead of fighting over them
     warm_up()
     demo = build_demo()
-    demo.launch(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, **kwargs)
+    demo.launch(theme=THEME, css=CSS, footer_links=["api"], run_history=False, **kwargs)
     return demo
