@@ -136,7 +136,7 @@ def params_figure(params: dict, labels: dict | None = None, height: int = 300) -
                textfont=dict(size=11))
     data = [dict(bar, x=total, name="all params", marker=dict(color="#d1d5db"),
                  text=[f"{t:,}" for t in total], hovertemplate="%{y}<br>all params %{x:,}<extra></extra>"),
-            dict(bar, x=trainable, name="trainable", marker=dict(color="#d946ef"),
+            dict(bar, x=trainable, name="trainable", marker=dict(color="#d946ef"), textposition="auto",
                  text=[f"{t:,} · {100 * t / a:.1f}%" for t, a in zip(trainable, total)],
                  hovertemplate="%{y}<br>trainable %{x:,}<extra></extra>")]
     top = max(total) if total else 10

@@ -1,0 +1,53 @@
+"""Regenerate docs/screenshot.png: start the app, press Train in headless Chromium, save the page.
+
+    python scripts/screenshot.py [--out docs/screenshot.png] [--browser /usr/bin/chromium]
+"""
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="docs/screenshot.png")
+    p.add_argument("--browser", default="/usr/bin/chromium")
+    p.add_argument("--query", default="", help="URL query to open, e.g. '?rank=4'")
+    a = p.parse_args()
+
+    import torch
+    from playwright.sync_api import sync_playwright
+
+    from lora_demo import ui
+
+    torch.set_num_threads(1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ui.warm_up()
+    demo = ui.build_demo()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                theme=ui.THEME, css=ui.CSS, footer_links=["api"], run_history=False)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=a.browser, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/{a.query}", wait_until="networkidle")
+            page.click("#train")
+            page.locator("#status").get_by_text("Done").wait_for(timeout=60_000)
+            page.wait_for_timeout(800)
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=a.out, full_page=True)
+            browser.close()
+    finally:
+        demo.close()
+    print(f"saved {a.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright against the app launched in-process."""
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PLOTS = ["plot-base-source", "plot-base-target", "plot-lora-target", "plot-loss", "plot-params"]
+
+if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url, wait_until="networkidle")
+    page.errors = errors
+    yield page
+    page.close()
+
+
+def test_train_draws_every_plot_and_the_results(page):
+    status = page.locator("#status")
+    assert "Press Train" in status.inner_text()
+    page.click("#train")
+    page.get_by_text("Pretraining").first.wait_for(timeout=10_000)
+    status.get_by_text("Done").wait_for(timeout=30_000)
+    for plot in PLOTS:
+        svg = page.locator(f"#{plot} .js-plotly-plot .main-svg").first
+        svg.wait_for(timeout=10_000)
+        assert svg.is_visible(), plot
+    # the boundaries are pictures inside the plot, the points are drawn on top
+    assert page.locator("#plot-lora-target image").count() >= 1
+    assert page.locator("#plot-lora-target .scatterlayer .point").count() > 100
+    results = page.locator("#results").inner_text()
+    assert "trainable params: 132 || all params: 4,614" in results
+    assert "base + LoRA" in results and "%" in results
+    assert page.errors == []
+
+
+def test_stop_stops_and_the_next_run_works(page):
+    status = page.locator("#status")
+    page.click("#train")
+    page.get_by_text("Pretraining").first.wait_for(timeout=10_000)
+    page.click("#stop")
+    page.wait_for_timeout(3_000)  # an unstopped default run is done well before this
+    assert "Done" not in status.inner_text()
+    page.click("#train")
+    status.get_by_text("Done").wait_for(timeout=30_000)
+    assert page.errors == []
+
+
+def test_bad_value_from_the_page_shows_a_clear_error(page):
+    page.get_by_text("4 · Model and training").click()
+    box = page.locator("#lr input[type=number]")
+    box.fill("100")
+    box.press("Enter")
+    page.click("#train")
+    page.get_by_text("Learning rate: train.lr must be a number in (0, 10]").first.wait_for(timeout=10_000)
+    assert "Done" not in page.locator("#status").inner_text()
