@@ -144,7 +144,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     total_steps = cfg.train.pretrain_steps + cfg.train.adapt_steps
     gap = _step_gap(total_steps, every_steps, max_snapshots)
     last_time = clock()
-    last_step = -gap
+    last_step = 0  # the run's first snapshot is at step 0
 
     def due(global_step: int) -> bool:
         nonlocal last_time, last_step
@@ -184,7 +184,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if due(step + 1):
+        if step + 1 < P and due(step + 1):  # the phase-change snapshot follows right after the last step
             check_time()
             accuracy["base_source"] = _loss_acc(model, Xs_te, ys_te)[1]
             yield snap("pretrain", step + 1, P, _probs(model, points, grid_size), None)
@@ -209,6 +209,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     eval_every = max(1, A // 100)
     opt = torch.optim.Adam(lora_parameters(model), lr=cfg.train.lr)
     check_time()
+    last_time, last_step = clock(), P
     yield snap("adapt", 0, A, base_probs, lora_probs)
     for step in range(A):
         loss = F.cross_entropy(model(Xt), yt)
@@ -221,7 +222,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if due(P + step + 1):
+        if step + 1 < A and due(P + step + 1):  # the final snapshot follows right after the last step
             check_time()
             accuracy["lora_target"] = _loss_acc(model, Xt_te, yt_te)[1]
             yield snap("adapt", step + 1, A, base_probs, _probs(model, points, grid_size))

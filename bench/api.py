@@ -1,0 +1,85 @@
+"""Click → first update → final update, and bytes per streamed update, through the real HTTP API.
+
+Starts the app in this process on a free port (or uses --url), then calls /train over the
+queue-backed REST route and reads its event stream. Run from the project root:
+
+    python -m bench.api [--runs 5] [--url http://127.0.0.1:7860]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import time
+
+import httpx
+
+
+def one_run(url: str, data: list) -> dict:
+    t0 = time.perf_counter()
+    r = httpx.post(f"{url}/gradio_api/call/train", json={"data": data}, timeout=60)
+    r.raise_for_status()
+    event_id = r.json()["event_id"]
+    times, sizes, kind = [], [], None
+    with httpx.stream("GET", f"{url}/gradio_api/call/train/{event_id}", timeout=120) as s:
+        for line in s.iter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and kind in ("generating", "complete"):
+                times.append(time.perf_counter() - t0)
+                sizes.append(len(line.encode()))
+            elif line.startswith("data:") and kind == "error":
+                raise RuntimeError(line)
+    # the REST route repeats the last update as "complete": count it once
+    return {"first": times[0], "final": times[-1], "updates": len(times) - 1, "bytes": sizes[:-1]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--url", help="an app already running; default: start one in this process")
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+
+    from lora_demo.config import RunConfig, flat_from_config
+    data = list(flat_from_config(RunConfig()).values())
+    demo = None
+    url = a.url
+    if url is None:
+        import torch
+
+        from lora_demo import ui
+        torch.set_num_threads(1)
+        ui.warm_up()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        demo = ui.build_demo()
+        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+        url = f"http://127.0.0.1:{port}"
+    try:
+        one_run(url, data)  # warm-up
+        runs = [one_run(url, data) for _ in range(a.runs)]
+    finally:
+        if demo is not None:
+            demo.close()
+    sizes = [b for r in runs for b in r["bytes"]]
+    out = {
+        "runs": a.runs,
+        "click_to_first_update_s": statistics.median(r["first"] for r in runs),
+        "click_to_final_update_s": statistics.median(r["final"] for r in runs),
+        "updates_per_run": statistics.median(r["updates"] for r in runs),
+        "bytes_per_update_median": statistics.median(sizes),
+        "bytes_per_update_max": max(sizes),
+    }
+    if a.json:
+        print(json.dumps(out))
+        return
+    print(f"default run through /gradio_api/call/train, median of {a.runs} runs (one user)")
+    for k, v in out.items():
+        print(f"  {k:28s} {v:,.3f}" if isinstance(v, float) else f"  {k:28s} {v:,}")
+
+
+if __name__ == "__main__":
+    main()
