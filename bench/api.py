@@ -43,7 +43,7 @@ def main() -> None:
     a = p.parse_args()
 
     from lora_demo.config import RunConfig, flat_from_config
-    data = list(flat_from_config(RunConfig()).values())
+    data = list(flat_from_config(RunConfig()).values()) + ["en"]
     demo = None
     url = a.url
     if url is None:
@@ -56,7 +56,8 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         demo = ui.build_demo()
-        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                    **ui.LAUNCH_KWARGS)
         url = f"http://127.0.0.1:{port}"
     try:
         one_run(url, data)  # warm-up

@@ -14,6 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from .text import t
+
 # class colours (RGB); the first two are the TensorFlow Playground's orange and blue
 CLASS_RGB = np.array([[245, 147, 34], [8, 119, 189], [46, 160, 67], [148, 103, 189], [214, 39, 40]],
                      dtype=np.float32)
@@ -91,14 +93,14 @@ def _thin(arr: np.ndarray) -> np.ndarray:
     return arr[:, keep]
 
 
-CURVE_NAMES = {"pretrain/train": "pretraining · train (source)", "pretrain/test": "pretraining · test (source)",
-               "adapt/train": "LoRA · train (target)", "adapt/test": "LoRA · test (target)"}
+CURVES = ("pretrain/train", "pretrain/test", "adapt/train", "adapt/test")
 
 
-def loss_figure(curves: dict, pretrain_steps: int, height: int = 300) -> go.Figure:
+def loss_figure(curves: dict, pretrain_steps: int, height: int = 300, lang: str = "en") -> go.Figure:
     """Train and test loss of both phases on one step axis; the dashed line is where LoRA starts."""
     data = []
-    for key, label in CURVE_NAMES.items():
+    for key in CURVES:
+        label = t(lang, "curve_" + key.replace("/", "_"))
         if key not in curves:
             continue
         arr = _thin(curves[key])
@@ -111,18 +113,18 @@ def loss_figure(curves: dict, pretrain_steps: int, height: int = 300) -> go.Figu
             line=dict(color=PHASE_COLOURS[phase], width=2, dash="dot" if split == "test" else "solid"),
             hovertemplate="step %{x}<br>loss %{y:.4f}<extra>" + label + "</extra>"))
     layout = _layout(
-        "Loss (cross-entropy, log scale) by step", height, margin=dict(l=44, r=12, t=36, b=64),
+        t(lang, "loss_title"), height, margin=dict(l=44, r=12, t=36, b=64),
         legend=dict(orientation="h", y=-0.12, x=0),
         yaxis=dict(type="log", dtick=1, showgrid=True, gridcolor=GRID),
         xaxis=dict(showgrid=False, rangemode="tozero"),
         shapes=[dict(type="line", x0=pretrain_steps, x1=pretrain_steps, y0=0, y1=1, yref="paper",
                      line=dict(color="#9ca3af", dash="dash", width=1))],
-        annotations=[dict(x=pretrain_steps, y=1, yref="paper", text=" base frozen, LoRA starts", showarrow=False,
+        annotations=[dict(x=pretrain_steps, y=1, yref="paper", text=t(lang, "lora_starts"), showarrow=False,
                           xanchor="left", yanchor="top", font=dict(size=11, color="#6b7280"))])
     return go.Figure(dict(data=data, layout=layout))
 
 
-def params_figure(params: dict, labels: dict | None = None, height: int = 300) -> go.Figure:
+def params_figure(params: dict, labels: dict | None = None, height: int = 300, lang: str = "en") -> go.Figure:
     """Trainable vs total parameters per method (log scale), with the trainable share in percent.
 
     params: name -> {"trainable", "total"} (or objects with those attributes)."""
@@ -134,13 +136,13 @@ def params_figure(params: dict, labels: dict | None = None, height: int = 300) -
     total = [get(params[n], "total") for n in names]
     bar = dict(type="bar", orientation="h", y=y, textposition="outside", cliponaxis=False,
                textfont=dict(size=11))
-    data = [dict(bar, x=total, name="all params", marker=dict(color="#d1d5db"),
+    data = [dict(bar, x=total, name=t(lang, "all_params"), marker=dict(color="#d1d5db"),
                  text=[f"{t:,}" for t in total], hovertemplate="%{y}<br>all params %{x:,}<extra></extra>"),
-            dict(bar, x=trainable, name="trainable", marker=dict(color="#d946ef"), textposition="auto",
+            dict(bar, x=trainable, name=t(lang, "trainable"), marker=dict(color="#d946ef"), textposition="auto",
                  text=[f"{t:,} · {100 * t / a:.1f}%" for t, a in zip(trainable, total)],
                  hovertemplate="%{y}<br>trainable %{x:,}<extra></extra>")]
     top = max(total) if total else 10
-    layout = _layout("Parameters: trainable vs all (log scale)", height, barmode="group", bargap=0.25,
+    layout = _layout(t(lang, "params_title"), height, barmode="group", bargap=0.25,
                      margin=dict(l=110, r=16, t=36, b=36),
                      xaxis=dict(type="log", range=[0, np.log10(top) + 1.4], showgrid=True, gridcolor=GRID, dtick=1),
                      yaxis=dict(autorange="reversed"))

@@ -31,6 +31,8 @@ class RunTooLong(RuntimeError):
 
 @dataclass(frozen=True)
 class Result:
+    MERGE_TOLERANCE = 1e-6  # float32: merged and unmerged agree to about this × the largest output
+
     """What a finished run proves; every value is a plain Python number, string or bool."""
     accuracy: dict          # base_source, base_target, lora_target, lora_source (test splits)
     final_loss: dict        # pretrain_train, pretrain_test, adapt_train, adapt_test
@@ -38,10 +40,15 @@ class Result:
     peft_line: str          # as PEFT's print_trainable_parameters() prints it
     layers: dict            # adapted layer -> {"d_in", "d_out", "break_even_rank", "max_useful_rank"}
     merge_max_abs_diff: float  # merged plain model vs unmerged LoRA model, on the target test points
+    merge_output_scale: float  # largest |output| there: float32 rounding grows with it
     base_unchanged: bool    # every frozen base parameter bit-identical to the end of pretraining
     base_max_abs_change: float
     scaling: float          # α / r, or α / √r with rsLoRA
     seconds: float
+
+    @property
+    def merge_ok(self) -> bool:
+        return self.merge_max_abs_diff <= self.MERGE_TOLERANCE * max(1.0, self.merge_output_scale)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -236,7 +243,9 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     accuracy["lora_source"] = _loss_acc(model, Xs_te, ys_te)[1]
     with torch.no_grad():
         merged = merged_copy(model)
-        merge_diff = (merged(Xt_te) - model(Xt_te)).abs().max().item()
+        unmerged_out = model(Xt_te)
+        merge_diff = (merged(Xt_te) - unmerged_out).abs().max().item()
+        out_scale = unmerged_out.abs().max().item()
     after = {k.replace("original_layer.", ""): v for k, v in model.state_dict().items()
              if ".A." not in k and ".B." not in k}
     changes = [(after[k] - v).abs().max().item() for k, v in frozen_before.items()]
@@ -251,6 +260,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         params={k: {"trainable": c.trainable, "total": c.total, "percent": c.percent}
                 for k, c in params.items()},
         peft_line=params["lora"].peft_line(), layers=layers, merge_max_abs_diff=merge_diff,
+        merge_output_scale=out_scale,
         base_unchanged=unchanged, base_max_abs_change=max(changes),
         scaling=next(iter(lora_layers(model).values())).scaling, seconds=clock() - t_start)
     state = {k: _frozen(v.detach().numpy().copy()) for k, v in model.state_dict().items()}

@@ -1,15 +1,20 @@
-"""The web app: controls, the streaming /train handler and the layout. The only module that imports gradio."""
+"""The web app: controls, the streaming /train handler, presets, links and languages.
+
+The only module that imports gradio. Every user's run lives inside one call of train_stream.
+"""
 from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlencode
 
 import gradio as gr
 import plotly.graph_objects as go
 
 from . import plots, report
-from .config import (DATASET_NAMES, FLAT_FIELDS, INIT_NAMES, SHIFT_KINDS, ConfigError, Num, RunConfig,
-                     config_from_flat, flat_from_config, rule_of)
+from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
+from .presets import PRESETS
+from .text import LANGUAGES, choice_text, config_error_text, field_text, t
 from .train import RunTooLong, TrainingDiverged, run
 
 log = logging.getLogger("lora_demo")
@@ -21,226 +26,309 @@ CONCURRENCY = 4        # runs at once; each uses one torch thread and sleeps bet
 QUEUE_SIZE = 64        # waiting requests beyond this are told the queue is full
 
 DEFAULTS = flat_from_config(RunConfig())
-
-LABELS = {
-    "dataset": ("Dataset", "scikit-learn generator for the source task"),
-    "n_samples": ("Samples", "points per task (train + test)"),
-    "noise": ("Noise", "jitter of the points (label flips for classification)"),
-    "n_classes": ("Classes", "for blobs, gaussian quantiles and classification"),
-    "test_fraction": ("Test fraction", "held out: hollow points, dotted curves"),
-    "seed": ("Seed", "same seed, same run: data, split and initial weights"),
-    "shift_kind": ("Shift", "how the target task differs from the source"),
-    "angle": ("Angle (°)", "rotate the target's points about the centre"),
-    "offset": ("Offset", "move the target's points along x (standardised units)"),
-    "factor": ("Factor", "stretch (>1) or shrink (<1) the target's points"),
-    "shift_dataset": ("Target dataset", "a different problem altogether"),
-    "hidden_size": ("Hidden width", "neurons in each hidden layer"),
-    "hidden_layers": ("Hidden layers", "1 = the seed article's fc1 → ReLU → fc2"),
-    "rank": ("Rank r", "A is r × d_in, B is d_out × r: trainable = r·(d_in + d_out) per layer"),
-    "alpha": ("Alpha α", "ΔW is scaled by α/r; PEFT calls it lora_alpha"),
-    "use_rslora": ("rsLoRA", "scale by α/√r instead of α/r"),
-    "target_modules": ("Target layers", "layers that get an adapter; every base weight stays frozen"),
-    "init": ("Init of A", "B always starts at 0, so a fresh adapter changes nothing"),
-    "lr": ("Learning rate", "Adam, full batch, both phases"),
-    "pretrain_steps": ("Pretraining steps", "phase 1: all weights, source task"),
-    "adapt_steps": ("LoRA steps", "phase 2: only A and B, target task"),
-}
-CHOICE_LABELS = {
-    "shift_kind": {"rotate": "rotate", "translate": "translate", "scale": "scale",
-                   "dataset": "other dataset", "none": "none (same task)"},
-    "init": {"peft": "PEFT default", "seed": "seed article", "gaussian": "gaussian"},
-    "dataset": {n: n.replace("_", " ") for n in DATASET_NAMES},
-    "shift_dataset": {n: n.replace("_", " ") for n in DATASET_NAMES},
-}
 SLIDER_STEPS = {"n_samples": 20, "noise": 0.01, "n_classes": 1, "test_fraction": 0.05, "angle": 5,
                 "offset": 0.1, "factor": 0.1, "hidden_size": 2, "hidden_layers": 1, "rank": 1,
                 "pretrain_steps": 10, "adapt_steps": 10}
 SHIFT_FIELDS = {"rotate": "angle", "translate": "offset", "scale": "factor", "dataset": "shift_dataset"}
-
-INTRO = """# LoRA Playground
-A small network learns a toy task, then the task **shifts**. Instead of retraining it, we freeze every weight
-and train a tiny **LoRA** adapter, ΔW = (α/r)·B·A with B starting at zero. Press **Train** and watch the
-boundary bend back into place."""
-
-CAPTIONS = {
-    "boundaries": "Shading is the model's belief about the class at each point (pale = unsure). Filled dots are "
-                  "training points, hollow dots test points. Left: the pretrained base on its own task. Middle: the "
-                  "same frozen base on the shifted task. Right: base + LoRA on the shifted task.",
-    "loss": "Grey: pretraining every weight on the source task. Pink: only A and B train on the target; the jump "
-            "at the dashed line is the base model meeting the new task.",
-    "params": "How many numbers each approach trains. LoRA trains A and B only; all params = base + adapter, "
-              "as PEFT's print_trainable_parameters() counts them.",
-}
+GROUPS = [("group_data", ["dataset", "n_samples", "noise", "n_classes", "test_fraction", "seed"]),
+          ("group_shift", ["shift_kind", *SHIFT_FIELDS.values()]),
+          ("group_lora", ["rank", "alpha", "use_rslora", "target_modules", "init"]),
+          ("group_model", ["hidden_size", "hidden_layers", "lr", "pretrain_steps", "adapt_steps"])]
 
 
-def _component(name: str, value):
-    label, info = LABELS[name]
+def _choices(name: str, lang: str) -> list[tuple[str, str]]:
+    return [(choice_text(lang, name, c), c) for c in rule_of(name).choices]
+
+
+def _component(name: str, value, lang: str = "en"):
+    label, info = field_text(lang, name)
     rule = rule_of(name)
-    elem_id = name.replace("_", "-")
+    common = dict(label=label, info=info, elem_id=name.replace("_", "-"))
     if isinstance(rule, Num):
+        precision = 0 if rule.integer else None
         if name in SLIDER_STEPS:
-            return gr.Slider(rule.lo, rule.hi, value=value, step=SLIDER_STEPS[name], label=label, info=info,
-                             elem_id=elem_id, precision=0 if rule.integer else None)
-        return gr.Number(value=value, label=label, info=info, elem_id=elem_id, minimum=rule.lo, maximum=rule.hi,
-                         precision=0 if rule.integer else None)
-    if name == "use_rslora":
-        return gr.Checkbox(value=value, label=label, info=info, elem_id=elem_id)
-    if name == "target_modules":
-        return gr.CheckboxGroup(list(rule.choices), value=list(value), label=label, info=info, elem_id=elem_id)
-    names = CHOICE_LABELS.get(name, {})
-    choices = [(names.get(c, c), c) for c in rule.choices]
+            return gr.Slider(rule.lo, rule.hi, value=value, step=SLIDER_STEPS[name], precision=precision, **common)
+        return gr.Number(value=value, minimum=rule.lo, maximum=rule.hi, precision=precision, **common)
+    if isinstance(rule, Flag):
+        return gr.Checkbox(value=value, **common)
+    if isinstance(rule, Layers):
+        return gr.CheckboxGroup(list(rule.choices), value=list(value), **common)
     if name in ("shift_kind", "init"):
-        return gr.Radio(choices, value=value, label=label, info=info, elem_id=elem_id)
-    return gr.Dropdown(choices, value=value, label=label, info=info, elem_id=elem_id)
+        return gr.Radio(_choices(name, lang), value=value, **common)
+    return gr.Dropdown(_choices(name, lang), value=value, **common)
 
 
-def _lora_placeholder(snap) -> go.Figure:
-    return plots.boundary_figure(snap.ticks, None, snap.target, "Base + LoRA on target",
-                                 note="starts after pretraining")
+# ---------------------------------------------------------------- training stream
+
+def _figures_for(snap, cfg, lang, seen: dict) -> list:
+    """Figures for this snapshot; gr.skip() for those whose data did not change since the last update."""
+    w = lambda key: t(lang, key)  # noqa: E731
+    out = []
+    if snap.base_probs is not seen.get("base"):
+        seen["base"] = snap.base_probs
+        acc = snap.accuracy
+        out += [plots.boundary_figure(snap.ticks, snap.base_probs, snap.source, w("base_source"),
+                                      acc.get("base_source")),
+                plots.boundary_figure(snap.ticks, snap.base_probs, snap.target, w("base_target"),
+                                      acc.get("base_target"))]
+    else:
+        out += [gr.skip(), gr.skip()]
+    if snap.lora_probs is None:
+        out.append(gr.skip() if "lora" in seen else
+                   plots.boundary_figure(snap.ticks, None, snap.target, w("lora_target"), note=w("lora_waits")))
+        seen["lora"] = None
+    elif snap.lora_probs is not seen.get("lora"):
+        seen["lora"] = snap.lora_probs
+        out.append(plots.boundary_figure(snap.ticks, snap.lora_probs, snap.target, w("lora_target"),
+                                         snap.accuracy.get("lora_target")))
+    else:
+        out.append(gr.skip())
+    out.append(plots.loss_figure(snap.curves, cfg.train.pretrain_steps, lang=lang))
+    if len(snap.params) != seen.get("params"):
+        seen["params"] = len(snap.params)
+        out.append(plots.params_figure(snap.params, {"pretrain": w("m_pretrain"), "full_finetune": w("m_full"),
+                                                     "lora": f"LoRA r={cfg.lora.rank}"}, lang=lang))
+    else:
+        out.append(gr.skip())
+    return out
 
 
 def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset, factor,
                  shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules, init, lr,
-                 pretrain_steps, adapt_steps):
+                 pretrain_steps, adapt_steps, language="en"):
     """Train a base model, then LoRA; stream status, three boundaries, loss, parameters, results, metrics."""
     values = dict(locals())
+    lang = values.pop("language")
+    if lang not in LANGUAGES:
+        raise gr.Error(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}", title="Invalid setting")
     try:
         cfg = config_from_flat(values)
     except ConfigError as e:
-        flat = next((k for k, v in FLAT_FIELDS.items() if ".".join(v) == e.field), None)
-        label = f"{LABELS[flat][0]}: " if flat else ""
-        raise gr.Error(f"{label}{e}", title="Invalid setting") from None
+        raise gr.Error(config_error_text(e, lang), title=t(lang, "err_invalid")) from None
     total = cfg.train.pretrain_steps + cfg.train.adapt_steps
-    seen_base = seen_lora = None
-    seen_params = 0
+    seen: dict = {}
     sent = 0.0
     try:
         for snap in run(cfg, every_steps=max(1, total // FRAMES), every_seconds=2 * UPDATE_GAP,
                         max_snapshots=40, max_seconds=RUN_SECONDS):
-            out = [report.status_line(snap, cfg)]
-            if snap.done:  # the last update carries every figure, so an API caller's result is complete
-                seen_base = seen_lora = None
-                seen_params = 0
-            if snap.base_probs is not seen_base:
-                seen_base = snap.base_probs
-                acc = snap.accuracy
-                out += [plots.boundary_figure(snap.ticks, snap.base_probs, snap.source, "Base on source",
-                                              acc.get("base_source")),
-                        plots.boundary_figure(snap.ticks, snap.base_probs, snap.target, "Base on target",
-                                              acc.get("base_target"))]
-            else:
-                out += [gr.skip(), gr.skip()]
-            if snap.lora_probs is None:
-                out.append(_lora_placeholder(snap) if seen_lora is None else gr.skip())
-                seen_lora = False
-            elif snap.lora_probs is not seen_lora:
-                seen_lora = snap.lora_probs
-                out.append(plots.boundary_figure(snap.ticks, snap.lora_probs, snap.target, "Base + LoRA on target",
-                                                 snap.accuracy.get("lora_target")))
-            else:
-                out.append(gr.skip())
-            out.append(plots.loss_figure(snap.curves, cfg.train.pretrain_steps))
-            if len(snap.params) != seen_params:
-                seen_params = len(snap.params)
-                out.append(plots.params_figure(snap.params, {
-                    "pretrain": "pretraining", "full_finetune": "full fine-tuning", "lora": f"LoRA r={cfg.lora.rank}"}))
-            else:
-                out.append(gr.skip())
             if snap.done:
-                out += [report.results_markdown(snap, cfg), report.metrics(snap, cfg)]
+                seen = {}  # the last update carries every figure, so an API caller's result is complete
+            out = [report.status_line(snap, cfg, lang), *_figures_for(snap, cfg, lang, seen)]
+            if snap.done:
+                out += [report.results_markdown(snap, cfg, lang), report.metrics(snap, cfg)]
             else:
-                out += ["" if sent == 0 else gr.skip(), None if sent == 0 else gr.skip()]
+                out += ["", None] if sent == 0 else [gr.skip(), gr.skip()]
                 wait = UPDATE_GAP - (time.monotonic() - sent)
                 if sent and wait > 0:
                     time.sleep(wait)  # pace the animation; costs no CPU
             sent = time.monotonic()
             yield tuple(out)
     except (TrainingDiverged, RunTooLong) as e:
-        raise gr.Error(str(e), title="Training stopped") from None
+        raise gr.Error(str(e), title=t(lang, "err_stopped")) from None
     except Exception:  # never show a stack trace; keep serving
         log.exception("run failed for %s", values)
-        raise gr.Error("Something went wrong in this run; the server is fine. Try other settings.") from None
+        raise gr.Error(t(lang, "err_internal")) from None
 
 
-def _show_shift_fields(kind):
-    return [gr.update(visible=(SHIFT_FIELDS.get(kind) == name)) for name in SHIFT_FIELDS.values()]
+# ---------------------------------------------------------------- links, presets, language
+
+def _parse_query_value(name: str, text: str):
+    """A query-string value as the type its setting wants; anything unparsable is left for validation to reject."""
+    rule = rule_of(name)
+    if isinstance(rule, Num):
+        try:
+            v = float(text)
+        except ValueError:
+            return text
+        return int(v) if rule.integer and v.is_integer() else v
+    if isinstance(rule, Flag):
+        return {"1": True, "true": True, "yes": True, "on": True,
+                "0": False, "false": False, "no": False, "off": False}.get(text.lower(), text)
+    return text  # choices as they are; layers as "fc1,fc2"
 
 
-def _layer_choices(hidden_layers, targets):
+def settings_from_query(query: dict) -> tuple[dict, list[str]]:
+    """Settings found in a URL query (valid ones only) and one message per rejected one."""
+    found, problems = {}, []
+    for name in FLAT_FIELDS:
+        if name not in query:
+            continue
+        value = _parse_query_value(name, query[name])
+        try:
+            config_from_flat({name: value})
+            found[name] = value
+        except ConfigError as e:
+            problems.append(config_error_text(e, query.get("lang", "en")))
     try:
-        n = int(hidden_layers) + 1
-    except (TypeError, ValueError):
-        return gr.skip()
-    names = [f"fc{i}" for i in range(1, n + 1)]
-    kept = [t for t in (targets or []) if t in names] or ["fc1"]
-    return gr.update(choices=names, value=kept)
+        config_from_flat({**DEFAULTS, **found})
+    except ConfigError as e:  # e.g. target layers the chosen depth does not have
+        problems.append(config_error_text(e, query.get("lang", "en")))
+        found.pop("target_modules", None)
+    return found, problems
 
 
-THEME = gr.themes.Soft()
+def query_from_settings(values: dict, lang: str) -> str:
+    """The URL query that restores these settings: every setting, plus the language."""
+    cleaned = {}
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)):
+            value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        cleaned[name] = value
+    return "?" + urlencode({**cleaned, "lang": lang})
+
+
+SHARE_JS = """(q) => {
+  const url = window.location.origin + window.location.pathname + q;
+  try { window.history.replaceState(null, "", q); } catch (e) {}
+  if (navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}"""
+AUTORUN_JS = """() => {
+  if (new URLSearchParams(window.location.search).get("run") === "1") {
+    setTimeout(() => document.querySelector("#train")?.click(), 200);
+  }
+}"""
+
 CSS = """
 #status {min-height: 2.6em}
 .caption p {font-size: 0.85em; color: #6b7280; margin: 0}
-#train {min-width: 0}
+#lesson {border-left: 3px solid #d946ef; padding-left: 10px}
+#lesson:empty {display: none}
 footer {display: none !important}
 """
 
 
+# show_error: Gradio's own checks (e.g. too few values from a raw HTTP client) then say what is wrong;
+# our handler turns every exception into a gr.Error itself, so no stack trace can reach anyone.
+LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True)
+
+
 def build_demo() -> gr.Blocks:
+    lang0 = "en"
     with gr.Blocks(title="LoRA Playground") as demo:
-        gr.Markdown(INTRO)
-        widgets = {}
+        with gr.Row():
+            intro = gr.Markdown(t(lang0, "intro"))
+            language = gr.Radio([(v, k) for k, v in LANGUAGES.items()], value=lang0, label=t(lang0, "language"),
+                                elem_id="language", scale=0, min_width=180)
+        widgets, accordions = {}, {}
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 with gr.Row():
-                    train_btn = gr.Button("Train", variant="primary", elem_id="train")
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
-                groups = [("1 · Data", ["dataset", "n_samples", "noise", "n_classes", "test_fraction", "seed"]),
-                          ("2 · Shift", ["shift_kind", *SHIFT_FIELDS.values()]),
-                          ("3 · LoRA", ["rank", "alpha", "use_rslora", "target_modules", "init"]),
-                          ("4 · Model and training", ["hidden_size", "hidden_layers", "lr", "pretrain_steps",
-                                                      "adapt_steps"])]
-                for title, names in groups:
-                    with gr.Accordion(title, open=title[0] in "23"):
+                    train_btn = gr.Button(t(lang0, "train"), variant="primary", elem_id="train")
+                    stop_btn = gr.Button(t(lang0, "stop"), variant="stop", elem_id="stop")
+                for key, names in GROUPS:
+                    with gr.Accordion(t(lang0, key), open=key in ("group_shift", "group_lora")) as acc:
                         for name in names:
-                            widgets[name] = _component(name, DEFAULTS[name])
+                            widgets[name] = _component(name, DEFAULTS[name], lang0)
+                    accordions[key] = acc
+                with gr.Accordion(t(lang0, "share"), open=False) as share_acc:
+                    share_btn = gr.Button(t(lang0, "share"), size="sm", elem_id="share")
+                    link_box = gr.Textbox(label=t(lang0, "share_box"), elem_id="share-link", buttons=["copy"],
+                                          interactive=False)
             with gr.Column(scale=3):
-                status = gr.Markdown("Press **Train** to start.", elem_id="status")
+                presets_md = gr.Markdown(f"**{t(lang0, 'presets')}**")
+                with gr.Row():
+                    preset_btns = {k: gr.Button(p.title[lang0], size="sm", elem_id=f"preset-{k}")
+                                   for k, p in PRESETS.items()}
+                lesson = gr.Markdown("", elem_id="lesson")
+                status = gr.Markdown(t(lang0, "ready"), elem_id="status")
                 with gr.Row():
                     b_src = gr.Plot(show_label=False, elem_id="plot-base-source")
                     b_tgt = gr.Plot(show_label=False, elem_id="plot-base-target")
                     b_lora = gr.Plot(show_label=False, elem_id="plot-lora-target")
-                gr.Markdown(CAPTIONS["boundaries"], elem_classes="caption")
+                cap_b = gr.Markdown(t(lang0, "cap_boundaries"), elem_classes="caption")
                 with gr.Row():
                     with gr.Column(scale=3):
                         loss = gr.Plot(show_label=False, elem_id="plot-loss")
-                        gr.Markdown(CAPTIONS["loss"], elem_classes="caption")
+                        cap_l = gr.Markdown(t(lang0, "cap_loss"), elem_classes="caption")
                     with gr.Column(scale=2):
                         params = gr.Plot(show_label=False, elem_id="plot-params")
-                        gr.Markdown(CAPTIONS["params"], elem_classes="caption")
+                        cap_p = gr.Markdown(t(lang0, "cap_params"), elem_classes="caption")
                 results = gr.Markdown(elem_id="results")
-                with gr.Accordion("Metrics as JSON (what the /train API returns)", open=False):
+                with gr.Accordion(t(lang0, "metrics_json"), open=False) as metrics_acc:
                     metrics = gr.JSON(elem_id="metrics", show_label=False)
         for name in SHIFT_FIELDS.values():
             widgets[name].visible = SHIFT_FIELDS.get(DEFAULTS["shift_kind"]) == name
-        inputs = [widgets[name] for name in FLAT_FIELDS]
+
+        inputs = [widgets[name] for name in FLAT_FIELDS] + [language]
         outputs = [status, b_src, b_tgt, b_lora, loss, params, results, metrics]
-        event = train_btn.click(train_stream, inputs, outputs, api_name="train", concurrency_limit=CONCURRENCY,
-                                concurrency_id="train", show_progress="minimal", show_progress_on=[status],
-                                preprocess=False)  # raw values reach train_stream, which checks every one
-        stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
-        widgets["shift_kind"].change(_show_shift_fields, widgets["shift_kind"],
-                                     [widgets[n] for n in SHIFT_FIELDS.values()], api_visibility="private",
-                                     queue=False)
-        widgets["hidden_layers"].change(_layer_choices, [widgets["hidden_layers"], widgets["target_modules"]],
-                                        widgets["target_modules"], api_visibility="private", queue=False)
+        setting_widgets = [widgets[name] for name in FLAT_FIELDS]
+        train_kwargs = dict(concurrency_limit=CONCURRENCY, concurrency_id="train", show_progress="minimal",
+                            show_progress_on=[status], preprocess=False)  # raw values: train_stream checks each
+        runs = [train_btn.click(train_stream, inputs, outputs, api_name="train", **train_kwargs)]
+
+        # presets: set every control, show the lesson, then train
+        for key, btn in preset_btns.items():
+            def apply_preset(lang, key=key):
+                values = {**DEFAULTS, **PRESETS[key].settings}
+                return [values[n] for n in FLAT_FIELDS] + [f"**{PRESETS[key].title[lang]}.** {PRESETS[key].lesson[lang]}"]
+            runs.append(btn.click(apply_preset, language, setting_widgets + [lesson], queue=False,
+                                  api_visibility="private")
+                        .then(train_stream, inputs, outputs, api_visibility="private", **train_kwargs))
+        stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
+
+        # language: every label, help text, choice, caption and button
+        def apply_language(lang):
+            updates = [t(lang, "intro"), gr.update(label=t(lang, "language")), t(lang, "train"), t(lang, "stop")]
+            updates += [gr.update(label=t(lang, key)) for key, _ in GROUPS]
+            for name in FLAT_FIELDS:
+                label, info = field_text(lang, name)
+                extra = {"choices": _choices(name, lang)} if name in ("shift_kind", "init", "dataset",
+                                                                       "shift_dataset") else {}
+                updates.append(gr.update(label=label, info=info, **extra))
+            updates += [gr.update(label=t(lang, "share")), t(lang, "share"), gr.update(label=t(lang, "share_box")),
+                        f"**{t(lang, 'presets')}**", *[p.title[lang] for p in PRESETS.values()],
+                        t(lang, "cap_boundaries"), t(lang, "cap_loss"), t(lang, "cap_params"),
+                        gr.update(label=t(lang, "metrics_json"))]
+            return updates
+        lang_targets = [intro, language, train_btn, stop_btn, *accordions.values(), *setting_widgets, share_acc,
+                        share_btn, link_box, presets_md, *preset_btns.values(), cap_b, cap_l, cap_p, metrics_acc]
+        language.change(apply_language, language, lang_targets, queue=False, api_visibility="private")
+
+        # shareable link: the server writes the query, the browser adds its own address and copies it
+        def make_query(*values):
+            *settings, lang = values
+            return query_from_settings(dict(zip(FLAT_FIELDS, settings)), lang if lang in LANGUAGES else "en")
+        share_btn.click(make_query, inputs, link_box, queue=False, api_visibility="private").then(
+            None, link_box, link_box, js=SHARE_JS)
+
+        # opening a link: restore its settings and language, then train if it says run=1
+        def apply_query(request: gr.Request):
+            query = dict(request.query_params) if request else {}
+            found, problems = settings_from_query(query)
+            for p in problems:
+                gr.Warning(p)
+            lang = query.get("lang") if query.get("lang") in LANGUAGES else "en"
+            return [found.get(n, gr.skip()) for n in FLAT_FIELDS] + [lang]
+        demo.load(apply_query, None, setting_widgets + [language], queue=False, api_visibility="private").then(
+            None, None, None, js=AUTORUN_JS)
+
+        # keep the controls consistent with each other
+        def show_shift_fields(kind):
+            return [gr.update(visible=SHIFT_FIELDS.get(kind) == name) for name in SHIFT_FIELDS.values()]
+        widgets["shift_kind"].change(show_shift_fields, widgets["shift_kind"],
+                                     [widgets[n] for n in SHIFT_FIELDS.values()], queue=False,
+                                     api_visibility="private")
+
+        def layer_choices(hidden_layers, targets):
+            try:
+                names = [f"fc{i}" for i in range(1, int(hidden_layers) + 2)]
+            except (TypeError, ValueError):
+                return gr.skip()
+            return gr.update(choices=names, value=[x for x in (targets or []) if x in names] or ["fc1"])
+        widgets["hidden_layers"].change(layer_choices, [widgets["hidden_layers"], widgets["target_modules"]],
+                                        widgets["target_modules"], queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
     return demo
 
 
 def warm_up() -> None:
     """One tiny run through the handler, so that the first visitor does not pay for lazy imports."""
-    small = dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10)
-    for _ in train_stream(**small):
+    for _ in train_stream(**dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10)):
         pass
 
 
@@ -250,5 +338,5 @@ def launch(**kwargs) -> gr.Blocks:
     torch.set_num_threads(1)  # concurrent runs share the cores instead of fighting over them
     warm_up()
     demo = build_demo()
-    demo.launch(theme=THEME, css=CSS, footer_links=["api"], run_history=False, **kwargs)
+    demo.launch(**{**LAUNCH_KWARGS, **kwargs})
     return demo

@@ -32,7 +32,7 @@ def main() -> None:
     ui.warm_up()
     demo = ui.build_demo()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                theme=ui.THEME, css=ui.CSS, footer_links=["api"], run_history=False)
+                **ui.LAUNCH_KWARGS)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=a.browser, args=ARGS)

@@ -20,6 +20,6 @@ def app_url():
     demo = ui.build_demo()
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                theme=ui.THEME, css=ui.CSS, footer_links=["api"], run_history=False)
+                **ui.LAUNCH_KWARGS)
     yield f"http://127.0.0.1:{port}"
     demo.close()

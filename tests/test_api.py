@@ -93,10 +93,20 @@ def raw_call(app_url, body_text: str) -> str:
 
 @pytest.mark.parametrize("token,field", [("NaN", "lora.rank"), ("Infinity", "lora.rank"), ("-Infinity", "lora.rank")])
 def test_non_finite_numbers_over_raw_http(app_url, token, field):
-    values = [json.dumps(v) for v in VALID.values()]
+    values = [json.dumps(v) for v in VALID.values()] + ['"en"']
     values[list(VALID).index("rank")] = token
     text = raw_call(app_url, '{"data": [' + ",".join(values) + "]}")
     assert "event: error" in text and field in text, text[:500]
+
+
+def test_too_few_values_over_raw_http_say_so(app_url):
+    text = raw_call(app_url, json.dumps({"data": list(VALID.values())[:5]}))
+    assert "event: error" in text and "enough input values" in text, text[:300]
+
+
+def test_unknown_language_is_refused(client):
+    with pytest.raises(Exception, match="language must be one of en, zh"):
+        finish(client.submit(**QUICK, language="fr", api_name="/train"), 20)
 
 
 def test_garbage_bodies_over_raw_http(app_url):
@@ -107,7 +117,7 @@ def test_garbage_bodies_over_raw_http(app_url):
 
 
 def test_direct_route_is_closed_and_server_still_serves(app_url, client):
-    r = httpx.post(f"{app_url}/gradio_api/run/train", json={"data": list(VALID.values())}, timeout=20)
+    r = httpx.post(f"{app_url}/gradio_api/run/train", json={"data": list(VALID.values()) + ["en"]}, timeout=20)
     assert r.status_code >= 400  # api_open=False: nothing bypasses the queue
     result = finish(client.submit(**QUICK, api_name="/train"))
     assert math.isfinite(result[-1]["accuracy"]["lora_target"])

@@ -71,5 +71,48 @@ def test_bad_value_from_the_page_shows_a_clear_error(page):
     box.fill("100")
     box.press("Enter")
     page.click("#train")
-    page.get_by_text("Learning rate: train.lr must be a number in (0, 10]").first.wait_for(timeout=10_000)
+    page.get_by_text("Learning rate (train.lr) must be a number in (0, 10]").first.wait_for(timeout=10_000)
     assert "Done" not in page.locator("#status").inner_text()
+
+
+def test_link_restores_settings_and_language(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?rank=5&alpha=3&use_rslora=true&shift_kind=scale&factor=2.5&lang=zh", wait_until="networkidle")
+    page.locator("#train").get_by_text("训练").wait_for(timeout=10_000)
+    assert page.locator("#rank input[type=number]").input_value() == "5"
+    assert page.locator("#alpha input[type=number]").input_value() == "3"
+    assert page.locator("#use-rslora input[type=checkbox]").is_checked()
+    assert page.locator("#factor input[type=number]").input_value() == "2.5"
+    assert page.locator("#factor").is_visible() and not page.locator("#angle").is_visible()
+    page.close()
+
+
+def test_language_switch_changes_visible_texts(page):
+    assert page.locator("#train").inner_text().strip() == "Train"
+    page.locator("#language").get_by_text("中文").click()
+    page.locator("#train").get_by_text("训练").wait_for(timeout=10_000)
+    body = page.locator("body").inner_text()
+    for zh in ("秩 r", "目标层", "引导场景", "停止"):
+        assert zh in body, zh
+    page.click("#train")
+    page.locator("#status").get_by_text("完成").wait_for(timeout=30_000)
+    assert "测试准确率" in page.locator("#results").inner_text()
+    page.locator("#language").get_by_text("English").click()
+    page.locator("#train").get_by_text("Train").wait_for(timeout=10_000)
+    assert "Rank r" in page.locator("body").inner_text()
+
+
+def test_preset_sets_up_and_runs_and_link_can_be_copied(page):
+    page.click("#preset-rotate-r1")
+    page.locator("#lesson").get_by_text("rank-2 change").wait_for(timeout=10_000)
+    page.locator("#status").get_by_text("Done").wait_for(timeout=30_000)
+    assert page.locator("#rank input[type=number]").input_value() == "1"
+    assert "trainable params: 66 ||" in page.locator("#results").inner_text()
+    page.get_by_text("🔗 Link to these settings").first.click()
+    page.click("#share")
+    box = page.locator("#share-link textarea, #share-link input").first
+    page.wait_for_function("() => { const b = document.querySelector('#share-link textarea, #share-link input');"
+                           " return b && b.value.startsWith('http'); }", timeout=10_000)
+    link = box.input_value()
+    assert "rank=1" in link and "alpha=2" in link and "lang=en" in link
+    assert page.errors == []

@@ -1,0 +1,360 @@
+"""Insights: baselines, batched rank sweep, ΔW inspector, merge lab, α explorer and memory, checked
+against train.run, against LoRA runs trained one at a time with add_lora, and against plain torch."""
+import copy
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lora_demo.config import DataConfig, LoRAConfig, ModelConfig, RunConfig, TrainConfig
+from lora_demo.data import grid
+from lora_demo.insights import (ALPHA_SETTINGS, Adapter, _batched_forward, add_adapter,
+                                compare_memory, effective_rank, explore_alpha, fit_lora, inspect_delta,
+                                measure_memory, merge_lab, models_from_state, pretrain, singular_values,
+                                strength_probs, sweep_ranks, sweep_ranks_for, train_adapter,
+                                train_full_finetune, train_lora)
+from lora_demo.lora import LoRA, add_lora, count_parameters, lora_parameters, merged_copy
+from lora_demo.train import train
+
+LR = 0.02
+CFG = RunConfig(data=DataConfig(n_samples=120), model=ModelConfig(hidden_size=16),
+                train=TrainConfig(pretrain_steps=60, adapt_steps=30, lr=LR))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors: a second intra-op thread only adds waiting (20× slower on a busy 2-core machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    base, source, target, gen = pretrain(CFG)
+    return base, target, gen.get_state()
+
+
+def gen_from(state) -> torch.Generator:
+    g = torch.Generator()
+    g.set_state(state)
+    return g
+
+
+def points(n=8):
+    return grid(3.0, n)[1]  # (n*n, 2)
+
+
+def standalone_lora(base, task, targets, rank, alpha, steps, state, use_rslora=False, init="peft"):
+    """The reference: add_lora + Adam, one rank at a time, as train.run does it."""
+    model = add_lora(copy.deepcopy(base), targets, rank, alpha, use_rslora, init, gen_from(state))
+    opt = torch.optim.Adam(lora_parameters(model), lr=LR)
+    X, y = torch.from_numpy(task.X_train), torch.from_numpy(task.y_train)
+    curve = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(X), y)
+        curve.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        final = F.cross_entropy(model(X), y).item()
+    return np.array(curve), final, accuracy_on_test(model, task)
+
+
+@torch.no_grad()
+def accuracy_on_test(model, task) -> float:
+    logits = model(torch.from_numpy(task.X_test))
+    return (logits.argmax(1) == torch.from_numpy(task.y_test)).float().mean().item()
+
+
+RUN = dataclasses.replace(CFG, lora=LoRAConfig(rank=3, alpha=6, target_modules=("fc1", "fc2"), init="seed"))
+
+
+@pytest.fixture(scope="module")
+def finished_run():
+    return train(RUN, grid_size=10)
+
+
+def test_pretrain_and_sweep_reproduce_train_run(finished_run):
+    cfg, last = RUN, finished_run
+    base, _, target, gen = pretrain(cfg)
+    _, pts = grid(last.window, 10)
+    with torch.no_grad():
+        probs = torch.softmax(base(torch.from_numpy(pts)), 1).numpy().reshape(10, 10, -1)
+    assert np.array_equal(probs, last.base_probs)  # the same base, bit for bit
+    sweep = sweep_ranks(base, target, cfg.lora.target_modules, cfg.lora.alpha, cfg.train.adapt_steps,
+                        cfg.train.lr, gen, init="seed", ranks=[1, 3, 8])
+    three = next(p for p in sweep.points if p.rank == 3)
+    assert three.accuracy == last.result.accuracy["lora_target"]
+    assert abs(three.final_train_loss - last.result.final_loss["adapt_train"]) < 1e-5
+    np.testing.assert_allclose(three.loss_curve, last.curves["adapt/train"][1][:-1], atol=1e-5, rtol=0)
+
+
+def test_models_rebuilt_from_a_finished_run(finished_run):
+    last = finished_run
+    base, lora = models_from_state(RUN, last.model_state)
+    pts = grid(last.window, 10)[1]
+    assert np.array_equal(strength_probs(lora, pts, 0.0), last.base_probs)
+    assert np.array_equal(strength_probs(lora, pts, 1.0), last.lora_probs)
+    assert np.array_equal(strength_probs(base, pts, 1.0), last.base_probs)  # no adapter: strength is moot
+    assert not any(p.requires_grad for p in base.parameters())
+    assert all(p.requires_grad for p in lora_parameters(lora))
+    assert sorted(n for n, p in lora.named_parameters() if p.requires_grad) == [
+        "fc1.A.weight", "fc1.B.weight", "fc2.A.weight", "fc2.B.weight"]
+
+
+@pytest.mark.parametrize("layer,m", [("fc1", 4), ("fc2", 3), ("fc3", 5)])
+def test_adapter_starts_as_a_no_op_and_counts_2dm_plus_d_plus_m(setup, layer, m):
+    base, _, state = setup
+    model = add_adapter(copy.deepcopy(base), layer, m, gen_from(state))
+    x = torch.randn(40, 2)
+    assert torch.equal(model(x), base(x))
+    d = base.get_submodule(layer).out_features
+    c = count_parameters(model)
+    assert c.trainable == 2 * d * m + d + m
+    assert c.total == count_parameters(base).total + 2 * d * m + d + m
+    trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
+    assert trainable == [f"{layer}.1.{n}" for n in ("down.bias", "down.weight", "up.bias", "up.weight")]
+    # the formula, written out: h + up(relu(down(h))) on the layer's output h
+    adapter = model.get_submodule(layer)[1]
+    assert isinstance(adapter, Adapter) and adapter.down.out_features == m
+    nn.init.normal_(adapter.up.weight, generator=torch.Generator().manual_seed(3))
+    h = base.get_submodule(layer)(torch.randn(7, base.get_submodule(layer).in_features))
+    down, up = adapter.down, adapter.up
+    by_hand = h + torch.relu(h @ down.weight.T + down.bias) @ up.weight.T + up.bias
+    torch.testing.assert_close(adapter(h), by_hand)
+
+
+def test_batched_lora_starts_as_the_base_bit_for_bit(setup):
+    base, target, _ = setup
+    x = torch.from_numpy(target.X_train)
+    for targets in (["fc1"], ["fc2"], ["fc1", "fc3"]):
+        adapters = {n: (torch.randn(3, 4, base.get_submodule(n).in_features),
+                        torch.zeros(3, base.get_submodule(n).out_features, 4)) for n in targets}
+        out = _batched_forward(base, x, adapters, torch.tensor([1.0, 2.0, 0.5]).view(3, 1, 1))
+        assert all(torch.equal(out[k], base(x)) for k in range(3))
+
+
+def plain_state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_full_finetune_matches_a_plain_adam_loop(setup):
+    base, target, state = setup
+    before = plain_state(base)
+    res = train_full_finetune(base, target, 25, LR, points=points())
+    ref = copy.deepcopy(base).requires_grad_(True)
+    opt = torch.optim.Adam(ref.parameters(), lr=LR)
+    X, y = torch.from_numpy(target.X_train), torch.from_numpy(target.y_train)
+    for _ in range(25):
+        opt.zero_grad()
+        F.cross_entropy(ref(X), y).backward()
+        opt.step()
+    for name in ("fc1", "fc2", "fc3"):
+        expected = (getattr(ref, name).weight - getattr(base, name).weight).detach().numpy()
+        np.testing.assert_allclose(res.delta_weights[name], expected, atol=1e-6, rtol=0)
+    total = count_parameters(base).total
+    assert res.params.trainable == res.params.total == total
+    assert res.accuracy == accuracy_on_test(ref, target)
+    assert res.loss_curve.shape == (25,) and res.final_train_loss < res.loss_curve[0]
+    assert res.probs.shape == (8, 8, 2) and res.probs.dtype == np.float32
+    np.testing.assert_allclose(res.probs.sum(-1), 1, atol=1e-6)
+    assert all(torch.equal(v, before[k]) for k, v in base.state_dict().items())  # base untouched
+    assert not any(p.requires_grad for p in base.parameters())
+
+
+def test_adapter_and_lora_baselines(setup):
+    base, target, state = setup
+    before = plain_state(base)
+    ada = train_adapter(base, target, "fc2", 4, 30, LR, gen_from(state), points=points())
+    d, m = 16, 4
+    assert ada.params.trainable == 2 * d * m + d + m
+    assert ada.params.total == count_parameters(base).total + ada.params.trainable
+    assert ada.final_train_loss < ada.loss_curve[0] and ada.delta_weights == {}
+    lo = train_lora(base, target, ["fc1"], 2, 4.0, 30, LR, gen_from(state), points=points())
+    assert lo.params.trainable == 2 * (2 + 16) and lo.final_train_loss < lo.loss_curve[0]
+    assert set(lo.delta_weights) == {"fc1"} and lo.delta_weights["fc1"].shape == (16, 2)
+    assert all(torch.equal(v, before[k]) for k, v in base.state_dict().items())
+
+
+def test_results_are_frozen_numbers_and_read_only_arrays(setup):
+    base, target, state = setup
+    res = train_adapter(base, target, "fc1", 2, 5, LR, gen_from(state), points=points())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.accuracy = 1.0
+    for arr in (res.loss_curve, res.probs):
+        with pytest.raises(ValueError):
+            arr[0] = 1
+    sweep = sweep_ranks(base, target, ["fc2"], 4.0, 5, LR, gen_from(state))
+    with pytest.raises(ValueError):
+        sweep.points[0].loss_curve[0] = 1
+    for obj in (res, sweep, *sweep.points):
+        assert not any(torch.is_tensor(getattr(obj, f.name)) for f in dataclasses.fields(obj))
+
+
+@pytest.mark.parametrize("targets,ranks,init,rslora", [
+    (("fc2",), None, "peft", False),                 # ranks 1, 2, 4, 8, 16: the max useful rank
+    (("fc1", "fc3"), [1, 3, 4], "gaussian", True),   # two layers: A's drawn in add_lora's order
+    (("fc3",), [2, 1], "seed", False),
+])
+def test_sweep_equals_each_rank_trained_alone(setup, targets, ranks, init, rslora):
+    base, target, state = setup
+    gen = gen_from(state)
+    steps, alpha = 30, 6.0
+    sweep = sweep_ranks(base, target, targets, alpha, steps, LR, gen,
+                        use_rslora=rslora, init=init, ranks=ranks)
+    assert torch.equal(gen.get_state(), state)  # the caller's generator did not move
+    expected_ranks = sorted(ranks) if ranks else [1, 2, 4, 8, 16]
+    assert [p.rank for p in sweep.points] == expected_ranks
+    for p in sweep.points:
+        curve, final, acc = standalone_lora(base, target, targets, p.rank, alpha, steps, state, rslora, init)
+        assert p.accuracy == acc, p.rank
+        assert abs(p.final_train_loss - final) < 1e-4
+        np.testing.assert_allclose(p.loss_curve, curve, atol=1e-4, rtol=0)
+        shapes = [(base.get_submodule(t).in_features, base.get_submodule(t).out_features) for t in targets]
+        assert p.trainable == sum(p.rank * (i + o) for i, o in shapes)
+        assert p.scaling == LoRA(nn.Linear(2, 2), p.rank, alpha, rslora).scaling
+
+
+def test_sweep_limits(setup):
+    base, target, state = setup
+    sweep = sweep_ranks(base, target, ["fc1", "fc2"], 4.0, 2, LR, gen_from(state))
+    assert sweep.layers["fc1"].max_useful_rank == 2 and sweep.layers["fc2"].max_useful_rank == 16
+    assert sweep.layers["fc1"].break_even_rank == pytest.approx(32 / 18)
+    assert sweep.layers["fc2"].break_even_rank == 8
+    # together: where r · Σ (d_in + d_out) reaches Σ d_in · d_out
+    assert sweep.break_even_rank == pytest.approx((32 + 256) / (18 + 32))
+    assert sweep.max_useful_rank == 16 and [p.rank for p in sweep.points] == [1, 2, 4, 8, 16]
+    assert sweep.base_params == count_parameters(base).total
+    assert sweep_ranks_for(64) == [1, 2, 4, 8, 16, 32, 64]
+    assert sweep_ranks_for(128) == [1, 2, 4, 8, 16, 32, 64]  # capped
+    assert sweep_ranks_for(48) == [1, 2, 4, 8, 16, 32, 48]
+    assert sweep_ranks_for(2) == [1, 2] and sweep_ranks_for(1) == [1]
+
+
+def test_alpha_explorer(setup):
+    base, target, state = setup
+    runs = explore_alpha(base, target, ["fc2"], 20, LR, gen_from(state), ranks=(1, 4, 16), alpha=8.0)
+    assert len(runs) == 9 and {r.setting for r in runs} == set(ALPHA_SETTINGS)
+    for r in runs:
+        lora_alpha = 8.0 if r.setting != "alpha_equals_rank" else r.rank
+        reference = LoRA(nn.Linear(16, 16), r.rank, lora_alpha, use_rslora=r.setting == "rslora")
+        assert r.scaling == reference.scaling and r.alpha == lora_alpha
+    assert {r.scaling for r in runs if r.setting == "alpha_equals_rank"} == {1.0}
+    assert [r.scaling for r in runs if r.setting == "rslora"] == [8.0, 4.0, 2.0]
+    # B = 0 at the start, so every setting starts at the base's loss
+    assert len({r.loss_curve[0] for r in runs}) == 1
+    rs4 = next(r for r in runs if r.rank == 4 and r.setting == "rslora")
+    curve, final, acc = standalone_lora(base, target, ["fc2"], 4, 8.0, 20, state, use_rslora=True)
+    np.testing.assert_allclose(rs4.loss_curve, curve, atol=1e-4, rtol=0)
+    assert rs4.accuracy == acc
+
+
+@pytest.fixture(scope="module")
+def trained(setup):
+    base, target, state = setup
+    model, _ = fit_lora(base, target, ["fc1", "fc2"], 2, 4.0, 40, LR, gen_from(state))
+    full = train_full_finetune(base, target, 40, LR)
+    return model, full
+
+
+def test_delta_inspector(trained):
+    model, full = trained
+    report = inspect_delta(model, full.delta_weights)
+    assert set(report) == {"fc1", "fc2"}
+    for name, ins in report.items():
+        m = model.get_submodule(name)
+        assert ins.A.shape == (2, m.in_features) and ins.B.shape == (m.out_features, 2)
+        np.testing.assert_allclose(ins.delta_weight, ins.scaling * ins.B @ ins.A, atol=1e-6)
+        assert torch.linalg.matrix_rank(torch.from_numpy(np.array(ins.delta_weight))) <= 2
+        np.testing.assert_allclose(ins.singular_values, torch.linalg.svdvals(torch.from_numpy(
+            np.array(ins.delta_weight, dtype=np.float64))).numpy(), rtol=1e-10, atol=1e-12)
+        assert 1 <= ins.effective_rank <= 2
+        np.testing.assert_allclose(ins.full_singular_values, torch.linalg.svdvals(torch.from_numpy(
+            np.array(full.delta_weights[name], dtype=np.float64))).numpy(), rtol=1e-10, atol=1e-12)
+        assert 1 <= ins.full_effective_rank <= min(m.in_features, m.out_features)
+    assert inspect_delta(model)["fc2"].full_singular_values is None
+
+
+def test_effective_rank_of_a_known_spectrum():
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    V, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    s = np.array([4.0, 2.0, 1.0, 0.5, 0.0])  # energies 16, 4, 1, 0.25, 0 of 21.25
+    M = U[:, :5] @ np.diag(s) @ V.T
+    np.testing.assert_allclose(singular_values(M), s, atol=1e-12)
+    assert effective_rank(singular_values(M), 0.9) == 2   # 20 / 21.25 = 0.94
+    assert effective_rank(singular_values(M), 0.95) == 3  # 21 / 21.25 = 0.988
+    assert effective_rank(singular_values(M), 0.7) == 1   # 16 / 21.25 = 0.75
+    assert effective_rank(s, 1.0) == 4                    # the zero adds no energy
+    assert effective_rank([3.0, 1.0], 0.9) == 1           # exactly 90%: counts
+    assert effective_rank(np.zeros(3)) == 0
+
+
+def test_merge_lab(trained, setup):
+    model, _ = trained
+    _, target, _ = setup
+    x = torch.from_numpy(target.X_test)
+    with torch.no_grad():
+        unmerged = model(x)
+        f32 = (merged_copy(model)(x) - unmerged).abs().max().item()
+        low = merged_copy(copy.deepcopy(model).to(torch.bfloat16))  # merged in bfloat16
+        bf16 = (low(x.bfloat16()).float() - unmerged).abs().max().item()
+    rep = merge_lab(model, target.X_test, repeats=3)
+    assert rep.max_abs_diff_float32 == f32 and f32 < 1e-5
+    assert rep.max_abs_diff_bfloat16 == bf16 and bf16 > 100 * max(f32, 1e-7)
+    assert rep.max_abs_diff_bfloat16_unmerged > 0
+    assert rep.seconds_merged > 0 and rep.seconds_unmerged > 0 and rep.repeats == 3
+    assert all(not m.merged for m in model.modules() if isinstance(m, LoRA))
+    assert torch.equal(model(x), unmerged)  # the model itself was not merged
+
+
+def test_strength(trained, setup):
+    model, _ = trained
+    base, _, _ = setup
+    pts = points(6)
+    with torch.no_grad():
+        p_base = torch.softmax(base(torch.from_numpy(pts)), 1).reshape(6, 6, -1)
+        p_merged = torch.softmax(merged_copy(model)(torch.from_numpy(pts)), 1).reshape(6, 6, -1)
+    assert torch.equal(torch.from_numpy(np.array(strength_probs(model, pts, 0.0))), p_base)
+    full = strength_probs(model, pts, 1.0)
+    torch.testing.assert_close(torch.from_numpy(np.array(full)), p_merged, atol=1e-5, rtol=0)
+    half = strength_probs(model, pts, 0.5)
+    assert not np.allclose(half, full) and not np.allclose(half, p_base.numpy())
+    assert all(m.strength == 1.0 for m in model.modules() if isinstance(m, LoRA))
+
+
+def adam_state_bytes(opt):
+    tensors = [v for s in opt.state.values() for v in s.values() if torch.is_tensor(v)]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def test_memory_is_what_the_tensors_hold(setup):
+    base, target, state = setup
+    rep = compare_memory(base, target, ["fc1", "fc2"], 2, 4.0, LR, gen_from(state))
+    X, y = torch.from_numpy(target.X_train), torch.from_numpy(target.y_train)
+    # the reference: the same two set-ups built here, one Adam step, bytes read off opt.state
+    full = copy.deepcopy(base).requires_grad_(True)
+    lora = add_lora(copy.deepcopy(base), ["fc1", "fc2"], 2, 4.0, generator=gen_from(state))
+    for model, params, got in ((full, list(full.parameters()), rep.full_finetune),
+                               (lora, lora_parameters(lora), rep.lora)):
+        opt = torch.optim.Adam(params, lr=LR)
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+        assert got.optimizer_state == adam_state_bytes(opt)
+        assert got.gradients == sum(p.grad.numel() * p.grad.element_size() for p in params)
+        assert got.weights == sum(p.numel() * p.element_size() for p in model.parameters())
+    n_base, n_lora = count_parameters(base).total, 2 * (2 + 16) + 2 * (16 + 16)
+    assert rep.full_finetune.gradients == 4 * n_base and rep.lora.gradients == 4 * n_lora
+    assert rep.lora.weights == 4 * (n_base + n_lora)
+    assert rep.full_finetune.optimizer_state >= 8 * n_base  # exp_avg and exp_avg_sq, plus step counters
+    assert rep.lora.total < rep.full_finetune.total
+    # before any step Adam holds nothing: its state is created lazily
+    fresh = torch.optim.Adam(lora_parameters(lora), lr=LR)
+    assert measure_memory(lora, fresh).optimizer_state == 0
