@@ -80,7 +80,7 @@ WORDS = {
         "train": "Train", "stop": "Stop", "ready": "Press **Train** to start.",
         "group_data": "1 · Data", "group_shift": "2 · Shift", "group_lora": "3 · LoRA",
         "group_model": "4 · Model and training", "presets": "Guided scenarios (one click: sets up and trains)",
-        "share": "🔗 Link to these settings", "share_box": "Shareable link (opens the app with every setting; "
+        "share": "Link to these settings", "share_box": "Shareable link (opens the app with every setting; "
                  "add &run=1 to start training on open)",
         "metrics_json": "Metrics as JSON (what the /train API returns)",
         "cap_boundaries": "Shading is the model's belief about the class at each point (pale = unsure). Filled "
@@ -131,7 +131,7 @@ WORDS = {
         "train": "训练", "stop": "停止", "ready": "点 **训练** 开始。",
         "group_data": "1 · 数据", "group_shift": "2 · 任务变化", "group_lora": "3 · LoRA",
         "group_model": "4 · 模型与训练", "presets": "引导场景（点一下：自动设置并训练）",
-        "share": "🔗 生成当前设置的链接", "share_box": "分享链接（打开后恢复全部设置；加上 &run=1 会自动开始训练）",
+        "share": "生成当前设置的链接", "share_box": "分享链接（打开后恢复全部设置；加上 &run=1 会自动开始训练）",
         "metrics_json": "JSON 格式的指标（/train 接口返回的内容）",
         "cap_boundaries": "底色表示模型认为每个位置属于哪一类（颜色越浅越不确定）。实心点是训练点，空心点是测试点。"
                           "左：预训练的基础模型做它自己的任务。中：同一个冻结的基础模型做变化后的任务。"

@@ -9,9 +9,8 @@ import time
 from urllib.parse import urlencode
 
 import gradio as gr
-import plotly.graph_objects as go
 
-from . import plots, report
+from . import figures, report
 from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
 from .presets import PRESETS
 from .text import LANGUAGES, choice_text, config_error_text, field_text, t
@@ -61,33 +60,22 @@ def _component(name: str, value, lang: str = "en"):
 # ---------------------------------------------------------------- training stream
 
 def _figures_for(snap, cfg, lang, seen: dict) -> list:
-    """Figures for this snapshot; gr.skip() for those whose data did not change since the last update."""
-    w = lambda key: t(lang, key)  # noqa: E731
+    """The five figures for this snapshot, with gr.skip() for those whose data did not change."""
     out = []
     if snap.base_probs is not seen.get("base"):
         seen["base"] = snap.base_probs
-        acc = snap.accuracy
-        out += [plots.boundary_figure(snap.ticks, snap.base_probs, snap.source, w("base_source"),
-                                      acc.get("base_source")),
-                plots.boundary_figure(snap.ticks, snap.base_probs, snap.target, w("base_target"),
-                                      acc.get("base_target"))]
+        out += figures.base_figures(snap, lang)
     else:
         out += [gr.skip(), gr.skip()]
-    if snap.lora_probs is None:
-        out.append(gr.skip() if "lora" in seen else
-                   plots.boundary_figure(snap.ticks, None, snap.target, w("lora_target"), note=w("lora_waits")))
-        seen["lora"] = None
-    elif snap.lora_probs is not seen.get("lora"):
+    if "lora" not in seen or snap.lora_probs is not seen["lora"]:
         seen["lora"] = snap.lora_probs
-        out.append(plots.boundary_figure(snap.ticks, snap.lora_probs, snap.target, w("lora_target"),
-                                         snap.accuracy.get("lora_target")))
+        out.append(figures.lora_figure(snap, lang))
     else:
         out.append(gr.skip())
-    out.append(plots.loss_figure(snap.curves, cfg.train.pretrain_steps, lang=lang))
+    out.append(figures.loss_figure(snap, cfg, lang))
     if len(snap.params) != seen.get("params"):
         seen["params"] = len(snap.params)
-        out.append(plots.params_figure(snap.params, {"pretrain": w("m_pretrain"), "full_finetune": w("m_full"),
-                                                     "lora": f"LoRA r={cfg.lora.rank}"}, lang=lang))
+        out.append(figures.params_figure(snap, cfg, lang))
     else:
         out.append(gr.skip())
     return out

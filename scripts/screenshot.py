@@ -39,7 +39,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/{a.query}", wait_until="networkidle")
             page.click("#train")
-            page.locator("#status").get_by_text("Done").wait_for(timeout=60_000)
+            page.locator("#results").get_by_text("trainable params").wait_for(timeout=60_000)  # any language
             page.wait_for_timeout(800)
             Path(a.out).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=a.out, full_page=True)

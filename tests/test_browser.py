@@ -108,7 +108,7 @@ def test_preset_sets_up_and_runs_and_link_can_be_copied(page):
     page.locator("#status").get_by_text("Done").wait_for(timeout=30_000)
     assert page.locator("#rank input[type=number]").input_value() == "1"
     assert "trainable params: 66 ||" in page.locator("#results").inner_text()
-    page.get_by_text("🔗 Link to these settings").first.click()
+    page.get_by_text("Link to these settings").first.click()
     page.click("#share")
     box = page.locator("#share-link textarea, #share-link input").first
     page.wait_for_function("() => { const b = document.querySelector('#share-link textarea, #share-link input');"
