@@ -22,7 +22,16 @@ class ConfigError(ValueError):
         self.field = field_name
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field_name} must be {allowed}; got {value!r}")
+        super().__init__(f"{field_name} must be {allowed}; got {short_repr(value)}")
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """repr for messages: cut to limit characters, and safe for ints too long to print."""
+    try:
+        text = repr(value)
+    except ValueError:  # int beyond Python's digit limit for str()
+        return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,10 @@ class Num:
     def __call__(self, name: str, value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(name, value, self.allowed)
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int too large for a float
+            raise ConfigError(name, value, self.allowed) from None
         if not math.isfinite(v) or (self.integer and v != int(v)):
             raise ConfigError(name, value, self.allowed)
         if v < self.lo or v > self.hi or (self.lo_open and v == self.lo):

@@ -109,6 +109,23 @@ def pretrain(cfg: RunConfig) -> tuple[BaseModel, Task, Task, torch.Generator]:
     return model.requires_grad_(False), source, target, gen
 
 
+def models_from_state(cfg: RunConfig, state: dict) -> tuple[BaseModel, nn.Module]:
+    """The frozen base and the trained LoRA model of a finished run, rebuilt from its last
+    Snapshot.model_state (numpy arrays), so that the insights need no second pretraining."""
+    tensors = {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+    base_state = {k.replace(".original_layer", ""): v for k, v in tensors.items()
+                  if ".A." not in k and ".B." not in k}
+    n_classes = base_state[f"fc{cfg.model.hidden_layers + 1}.bias"].shape[0]
+    throwaway = torch.Generator()  # the init is overwritten; leave the global generator alone
+    base = BaseModel(2, cfg.model.hidden_size, n_classes, cfg.model.hidden_layers, generator=throwaway)
+    base.load_state_dict(base_state)
+    base.eval().requires_grad_(False)
+    lora = add_lora(copy.deepcopy(base), cfg.lora.target_modules, cfg.lora.rank, cfg.lora.alpha,
+                    cfg.lora.use_rslora, cfg.lora.init, throwaway)
+    lora.load_state_dict(tensors)
+    return base, lora
+
+
 # ---------------------------------------------------------------- baselines: full fine-tuning, Adapter, LoRA
 
 @dataclass(frozen=True)
@@ -222,16 +239,18 @@ def _batched_forward(base: BaseModel, x: torch.Tensor, adapters: dict,
         out = F.linear(h, layer.weight, layer.bias)  # (N, d_out) or (K, N, d_out)
         if name in adapters:
             A, B = adapters[name]
-            update = (h @ A.transpose(1, 2)) @ B.transpose(1, 2)  # (K, N, R) -> (K, N, d_out)
-            out = out + scaling * update  # broadcasts a shared (N, d_out) to (K, N, d_out)
+            # scaling goes onto A, the smallest tensor here; baddbmm adds the update to the base
+            # output in the same call, broadcasting a shared (N, d_out) to (K, N, d_out)
+            H = h @ (scaling * A).transpose(1, 2)  # (K, N, R)
+            out = torch.baddbmm(out, H, B.transpose(1, 2))  # (K, N, d_out)
         h = F.relu(out) if i < len(layers) - 1 else out
     return h
 
 
 def _batched_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each model: logits (K, N, C), y (N,) -> (K,)."""
+    """Mean cross-entropy of each model: logits (K, N, C), y (K * N,) -> (K,)."""
     K, N, C = logits.shape
-    return F.cross_entropy(logits.reshape(K * N, C), y.repeat(K), reduction="none").view(K, N).mean(1)
+    return F.cross_entropy(logits.reshape(K * N, C), y, reduction="none").view(K, N).mean(1)
 
 
 @dataclass(frozen=True)
@@ -249,7 +268,8 @@ def _train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scali
     A and B are stacked and zero-padded to the largest rank R. A padded row of A meets a zero
     column of B, so both get zero gradient, Adam leaves them at zero, and model k computes exactly
     its own rank-r_k update. Adam is elementwise and loss k depends only on model k's weights, so
-    one Adam on the sum of the K losses takes the K standalone runs' steps.
+    one Adam on the sum of the K losses takes the K standalone runs' steps (equal up to float
+    rounding: the matmuls sum in another order).
     """
     base = _frozen_copy(base)
     K, R = len(ranks), max(ranks)
@@ -264,9 +284,9 @@ def _train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scali
             init_A(A_k, init, r, g)
             adapters[name][0][k, :r] = A_k  # B stays zero: every model starts as the base
     params = [t.requires_grad_() for pair in adapters.values() for t in pair]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all K updates, same rule
     scale = torch.tensor(scalings, dtype=torch.float32).view(K, 1, 1)
-    X, y = torch.from_numpy(task.X_train), torch.from_numpy(task.y_train)
+    X, y = torch.from_numpy(task.X_train), torch.from_numpy(task.y_train).repeat(K)  # y: (K * N,)
     curves = torch.empty(steps, K)
     for step in range(steps):
         losses = _batched_losses(_batched_forward(base, X, adapters, scale), y)  # (K,)
@@ -278,7 +298,7 @@ def _train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scali
         train_loss = _batched_losses(_batched_forward(base, X, adapters, scale), y)
         logits = _batched_forward(base, torch.from_numpy(task.X_test), adapters, scale)
         y_te = torch.from_numpy(task.y_test)
-        test_loss = _batched_losses(logits, y_te)
+        test_loss = _batched_losses(logits, y_te.repeat(K))
         acc = (logits.argmax(2) == y_te).float().mean(1)
     return _Batch(_numpy(curves.T), _numpy(train_loss), _numpy(test_loss), _numpy(acc))
 
@@ -336,7 +356,7 @@ def sweep_ranks(base: BaseModel, task: Task, targets, alpha: float, steps: int, 
     here is fit_lora(..., r, ..., generator) alone; generator itself does not advance."""
     limits = layer_limits(base, targets)
     useful = max(lim.max_useful_rank for lim in limits.values())
-    ranks = sorted(ranks) if ranks else sweep_ranks_for(useful, cap)
+    ranks = sorted(set(ranks)) if ranks else sweep_ranks_for(useful, cap)
     scalings = [lora_scaling(r, alpha, use_rslora) for r in ranks]
     batch = _train_batched(base, task, targets, ranks, scalings, init, steps, lr, generator)
     shapes = {name: (lim.d_in, lim.d_out) for name, lim in limits.items()}
@@ -459,9 +479,12 @@ def merge_lab(model: nn.Module, inputs: np.ndarray, repeats: int = 21) -> MergeR
     merged = merged_copy(model)
     low = merged_copy(copy.deepcopy(model).to(torch.bfloat16))  # ΔW and W + ΔW rounded to bfloat16
     low_unmerged = copy.deepcopy(model).to(torch.bfloat16)
-    diff = lambda out: (out.float() - reference).abs().max().item()  # noqa: E731
+
+    def diff(out: torch.Tensor) -> float:
+        return (out.float() - reference).abs().max().item()
+
     unmerged_t, merged_t = [], []
-    model(x), merged(x)  # warm-up
+    merged(x)  # warm-up
     for _ in range(repeats):  # interleaved so that drifting machine load hits both alike
         unmerged_t.append(_time(lambda: model(x)))
         merged_t.append(_time(lambda: merged(x)))
@@ -518,3 +541,70 @@ def compare_memory(base: BaseModel, task: Task, targets, rank: int, alpha: float
     lora_opt = torch.optim.Adam(lora_parameters(lora), lr=lr)
     _adam_steps(lora, lora_opt, task, 1)
     return MemoryComparison(measure_memory(full, full_opt), measure_memory(lora, lora_opt))
+
+
+# ---------------------------------------------------------------- every panel for one config
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the Insights tab shows for one config; fields fill in as analyse() proceeds."""
+    source: Task
+    target: Task
+    ticks: np.ndarray
+    methods: dict = None          # "full_finetune", "adapter", "lora" -> FitResult
+    adapter_layer: str = ""
+    adapter_bottleneck: int = 0
+    base_params: int = 0
+    sweep: RankSweep | None = None
+    alpha_runs: tuple = ()
+    deltas: dict = None           # layer -> DeltaInspection
+    merge: MergeReport | None = None
+    memory: MemoryComparison | None = None
+    strengths: tuple = ()         # (strength, (G, G, C) probabilities) with every adapter scaled by strength
+
+STRENGTHS = tuple(round(0.1 * i, 1) for i in range(21))  # 0 = the frozen base, 1 = the trained adapter, 2 = twice
+
+
+def analyse(cfg: RunConfig, grid_size: int = 100):
+    """Yield (step name, Analysis so far): the base, the three methods, the sweep, α, then ΔW/merge/memory.
+
+    LoRA, the sweep, α explorer and memory all draw A from the generator state that train.run would
+    use, so the LoRA here is the LoRA of the Train tab for the same settings."""
+    from dataclasses import replace
+
+    from .data import grid, plot_window
+    base, source, target, gen = pretrain(cfg)
+    ticks, pts = grid(plot_window(source, target), grid_size)
+    a = Analysis(source, target, _frozen(ticks), base_params=count_parameters(base).total)
+    yield "step_base", a
+    state = gen.get_state()
+
+    def fresh() -> torch.Generator:
+        g = torch.Generator()
+        g.set_state(state)
+        return g
+
+    lc, tc = cfg.lora, cfg.train
+    targets = lc.target_modules
+    steps, lr = tc.adapt_steps, tc.lr
+    full = train_full_finetune(base, target, steps, lr, points=pts)
+    layer = targets[0]
+    bottleneck = lc.rank
+    adapter = train_adapter(base, target, layer, bottleneck, steps, lr, fresh(), points=pts)
+    model, curve = fit_lora(base, target, targets, lc.rank, lc.alpha, steps, lr, fresh(),
+                            use_rslora=lc.use_rslora, init=lc.init)
+    delta = {name: _numpy(m.delta_weight()) for name, m in lora_layers(model).items()}
+    lora = _result("lora", model, target, curve, pts, delta)
+    a = replace(a, methods={"full_finetune": full, "adapter": adapter, "lora": lora}, adapter_layer=layer,
+                adapter_bottleneck=bottleneck)
+    yield "step_methods", a
+    a = replace(a, sweep=sweep_ranks(base, target, targets, lc.alpha, steps, lr, fresh(),
+                                     use_rslora=lc.use_rslora, init=lc.init))
+    yield "step_sweep", a
+    a = replace(a, alpha_runs=explore_alpha(base, target, targets, steps, lr, fresh(), init=lc.init))
+    yield "step_alpha", a
+    a = replace(a, deltas=inspect_delta(model, full.delta_weights), merge=merge_lab(model, target.X_test),
+                strengths=tuple((s, strength_probs(model, pts, s)) for s in STRENGTHS),
+                memory=compare_memory(base, target, targets, lc.rank, lc.alpha, lr, fresh(),
+                                      use_rslora=lc.use_rslora, init=lc.init))
+    yield "step_rest", a

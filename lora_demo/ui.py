@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from . import figures, report
+from . import figures, plots, report
 from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
 from .presets import PRESETS
 from .text import LANGUAGES, choice_text, config_error_text, field_text, t
@@ -81,18 +81,24 @@ def _figures_for(snap, cfg, lang, seen: dict) -> list:
     return out
 
 
+def _checked(values: dict) -> tuple[RunConfig, str]:
+    """The validated config and language from a handler's raw arguments, or a gr.Error naming the setting."""
+    values = dict(values)
+    lang = values.pop("language")
+    if lang not in LANGUAGES:
+        raise gr.Error(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}", title="Invalid setting")
+    try:
+        return config_from_flat(values), lang
+    except ConfigError as e:
+        raise gr.Error(config_error_text(e, lang), title=t(lang, "err_invalid")) from None
+
+
 def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset, factor,
                  shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules, init, lr,
                  pretrain_steps, adapt_steps, language="en"):
     """Train a base model, then LoRA; stream status, three boundaries, loss, parameters, results, metrics."""
     values = dict(locals())
-    lang = values.pop("language")
-    if lang not in LANGUAGES:
-        raise gr.Error(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}", title="Invalid setting")
-    try:
-        cfg = config_from_flat(values)
-    except ConfigError as e:
-        raise gr.Error(config_error_text(e, lang), title=t(lang, "err_invalid")) from None
+    cfg, lang = _checked(values)
     total = cfg.train.pretrain_steps + cfg.train.adapt_steps
     seen: dict = {}
     sent = 0.0
@@ -115,6 +121,73 @@ def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shif
         raise gr.Error(str(e), title=t(lang, "err_stopped")) from None
     except Exception:  # never show a stack trace; keep serving
         log.exception("run failed for %s", values)
+        raise gr.Error(t(lang, "err_internal")) from None
+
+
+# ---------------------------------------------------------------- insights
+
+INSIGHT_OUTPUTS = ("status", "m_full", "m_adapter", "m_lora", "m_table", "m_params", "sweep", "delta",
+                   "strength_plot", "merge", "alpha", "memory")
+
+
+def _methods_table(a, lang: str) -> str:
+    w = lambda key, **f: t(lang, key, **f)  # noqa: E731
+    names = {"full_finetune": w("m_full"), "adapter": w("adapter_after", m=a.adapter_bottleneck,
+                                                         layer=a.adapter_layer), "lora": "LoRA"}
+    rows = [f"| {w('col_method')} | {w('col_acc')} | {w('col_trainable')} | {w('col_final_loss')} |",
+            "|---|---|---|---|"]
+    for key, r in a.methods.items():
+        rows.append(f"| {names[key]} | {100 * r.accuracy:.1f}% | {r.params.trainable:,} ({r.params.percent:.1f}%) "
+                    f"| {r.final_train_loss:.4f} |")
+    return "\n".join(rows)
+
+
+def insights_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset, factor,
+                    shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules, init, lr,
+                    pretrain_steps, adapt_steps, language="en"):
+    """Every Insights panel for these settings, streamed panel by panel."""
+    cfg, lang = _checked(dict(locals()))
+    from . import insight_plots, insights
+    start = time.monotonic()
+    steps = ["step_base", "step_methods", "step_sweep", "step_alpha", "step_rest"]
+    built: dict = {}  # every panel made so far: the last update repeats them, so an API result is complete
+    try:
+        for name, a in insights.analyse(cfg):
+            out = {}  # the panels this step makes; the others are skipped
+            nxt = steps[steps.index(name) + 1] if name != steps[-1] else None
+            out["status"] = (t(lang, "insights_busy", what=t(lang, nxt)) if nxt
+                             else t(lang, "insights_done", seconds=time.monotonic() - start))
+            if name == "step_methods":
+                m = a.methods
+                titles = {"full_finetune": t(lang, "m_full"), "adapter": t(lang, "m_adapter"), "lora": "LoRA"}
+                for key, slot in (("full_finetune", "m_full"), ("adapter", "m_adapter"), ("lora", "m_lora")):
+                    out[slot] = plots.boundary_figure(a.ticks, m[key].probs, a.target, titles[key], m[key].accuracy)
+                out["m_table"] = _methods_table(a, lang)
+                pretrain_count = {"trainable": a.base_params, "total": a.base_params}
+                out["m_params"] = plots.params_figure(
+                    {"pretrain": pretrain_count, **{k: r.params for k, r in m.items()}},
+                    {"pretrain": t(lang, "m_pretrain"), "full_finetune": t(lang, "m_full"),
+                     "adapter": t(lang, "m_adapter"), "lora": f"LoRA r={cfg.lora.rank}"}, lang=lang)
+            elif name == "step_sweep":
+                full = a.methods["full_finetune"]
+                out["sweep"] = insight_plots.sweep_figure(a.sweep, full.accuracy, full.params.trainable, lang)
+            elif name == "step_alpha":
+                out["alpha"] = insight_plots.alpha_figure(a.alpha_runs, lang)
+            elif name == "step_rest":
+                out["delta"] = insight_plots.delta_figure(a.deltas, lang)
+                out["strength_plot"] = insight_plots.strength_figure(a.ticks, a.target, a.strengths, lang)
+                mg = a.merge
+                out["merge"] = t(lang, "merge_table", f32=mg.max_abs_diff_float32, bf16=mg.max_abs_diff_bfloat16,
+                                 bf16u=mg.max_abs_diff_bfloat16_unmerged, t_un=mg.seconds_unmerged * 1e6,
+                                 t_m=mg.seconds_merged * 1e6, ratio=mg.seconds_merged / mg.seconds_unmerged,
+                                 n=mg.repeats)
+                out["memory"] = insight_plots.memory_figure(a.memory, lang)
+            built.update(out)
+            if name == steps[-1]:
+                out = built
+            yield tuple(out.get(k, gr.skip()) for k in INSIGHT_OUTPUTS)
+    except Exception:  # never show a stack trace; keep serving
+        log.exception("insights failed for %s", cfg)
         raise gr.Error(t(lang, "err_internal")) from None
 
 
@@ -218,27 +291,57 @@ def build_demo() -> gr.Blocks:
                     link_box = gr.Textbox(label=t(lang0, "share_box"), elem_id="share-link", buttons=["copy"],
                                           interactive=False)
             with gr.Column(scale=3):
-                presets_md = gr.Markdown(f"**{t(lang0, 'presets')}**")
-                with gr.Row():
-                    preset_btns = {k: gr.Button(p.title[lang0], size="sm", elem_id=f"preset-{k}")
-                                   for k, p in PRESETS.items()}
-                lesson = gr.Markdown("", elem_id="lesson")
-                status = gr.Markdown(t(lang0, "ready"), elem_id="status")
-                with gr.Row():
-                    b_src = gr.Plot(show_label=False, elem_id="plot-base-source")
-                    b_tgt = gr.Plot(show_label=False, elem_id="plot-base-target")
-                    b_lora = gr.Plot(show_label=False, elem_id="plot-lora-target")
-                cap_b = gr.Markdown(t(lang0, "cap_boundaries"), elem_classes="caption")
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        loss = gr.Plot(show_label=False, elem_id="plot-loss")
-                        cap_l = gr.Markdown(t(lang0, "cap_loss"), elem_classes="caption")
-                    with gr.Column(scale=2):
-                        params = gr.Plot(show_label=False, elem_id="plot-params")
-                        cap_p = gr.Markdown(t(lang0, "cap_params"), elem_classes="caption")
-                results = gr.Markdown(elem_id="results")
-                with gr.Accordion(t(lang0, "metrics_json"), open=False) as metrics_acc:
-                    metrics = gr.JSON(elem_id="metrics", show_label=False)
+                with gr.Tabs():
+                    with gr.Tab(t(lang0, "tab_train"), id="train-tab", elem_id="tab-train") as train_tab:
+                        presets_md = gr.Markdown(f"**{t(lang0, 'presets')}**")
+                        with gr.Row():
+                            preset_btns = {k: gr.Button(p.title[lang0], size="sm", elem_id=f"preset-{k}")
+                                           for k, p in PRESETS.items()}
+                        lesson = gr.Markdown("", elem_id="lesson")
+                        status = gr.Markdown(t(lang0, "ready"), elem_id="status")
+                        with gr.Row():
+                            b_src = gr.Plot(show_label=False, elem_id="plot-base-source")
+                            b_tgt = gr.Plot(show_label=False, elem_id="plot-base-target")
+                            b_lora = gr.Plot(show_label=False, elem_id="plot-lora-target")
+                        cap_b = gr.Markdown(t(lang0, "cap_boundaries"), elem_classes="caption")
+                        with gr.Row():
+                            with gr.Column(scale=3):
+                                loss = gr.Plot(show_label=False, elem_id="plot-loss")
+                                cap_l = gr.Markdown(t(lang0, "cap_loss"), elem_classes="caption")
+                            with gr.Column(scale=2):
+                                params = gr.Plot(show_label=False, elem_id="plot-params")
+                                cap_p = gr.Markdown(t(lang0, "cap_params"), elem_classes="caption")
+                        results = gr.Markdown(elem_id="results")
+                        with gr.Accordion(t(lang0, "metrics_json"), open=False) as metrics_acc:
+                            metrics = gr.JSON(elem_id="metrics", show_label=False)
+                    with gr.Tab(t(lang0, "tab_insights"), id="insights-tab", elem_id="tab-insights") as ins_tab:
+                        ins_texts = {"insights_intro": gr.Markdown(t(lang0, "insights_intro"))}
+                        ins_btn = gr.Button(t(lang0, "run_insights"), variant="primary", elem_id="insights-run")
+                        ins_status = gr.Markdown(t(lang0, "insights_ready"), elem_id="insights-status")
+                        ins = {}
+                        ins_texts["h_methods"] = gr.Markdown(t(lang0, "h_methods"))
+                        with gr.Row():
+                            ins["m_full"] = gr.Plot(show_label=False, elem_id="plot-m-full")
+                            ins["m_adapter"] = gr.Plot(show_label=False, elem_id="plot-m-adapter")
+                            ins["m_lora"] = gr.Plot(show_label=False, elem_id="plot-m-lora")
+                        with gr.Row():
+                            ins["m_table"] = gr.Markdown(elem_id="methods-table")
+                            ins["m_params"] = gr.Plot(show_label=False, elem_id="plot-m-params")
+                        ins_texts["cap_methods"] = gr.Markdown(t(lang0, "cap_methods"), elem_classes="caption")
+                        for key, plot_id in (("sweep", "plot-sweep"), ("delta", "plot-delta")):
+                            ins_texts["h_" + key] = gr.Markdown(t(lang0, "h_" + key))
+                            ins[key] = gr.Plot(show_label=False, elem_id=plot_id)
+                            ins_texts["cap_" + key] = gr.Markdown(t(lang0, "cap_" + key), elem_classes="caption")
+                        ins_texts["h_merge"] = gr.Markdown(t(lang0, "h_merge"))
+                        with gr.Row():
+                            ins["strength_plot"] = gr.Plot(show_label=False, elem_id="plot-strength")
+                            ins["merge"] = gr.Markdown(elem_id="merge-table")
+                        ins_texts["cap_merge"] = gr.Markdown(t(lang0, "cap_merge"), elem_classes="caption")
+                        for key, plot_id in (("alpha", "plot-alpha"), ("memory", "plot-memory")):
+                            ins_texts["h_" + key] = gr.Markdown(t(lang0, "h_" + key))
+                            ins[key] = gr.Plot(show_label=False, elem_id=plot_id)
+                            ins_texts["cap_" + key] = gr.Markdown(t(lang0, "cap_" + key), elem_classes="caption")
+                        ins["status"] = ins_status
         for name in SHIFT_FIELDS.values():
             widgets[name].visible = SHIFT_FIELDS.get(DEFAULTS["shift_kind"]) == name
 
@@ -259,6 +362,11 @@ def build_demo() -> gr.Blocks:
                         .then(train_stream, inputs, outputs, api_visibility="private", **train_kwargs))
         stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
 
+        # insights: every panel for the current settings (the strength slider lives inside its figure)
+        ins_btn.click(insights_stream, inputs, [ins[k] for k in INSIGHT_OUTPUTS], api_name="insights",
+                      concurrency_limit=2, concurrency_id="insights", show_progress="minimal",
+                      show_progress_on=[ins_status], preprocess=False)
+
         # language: every label, help text, choice, caption and button
         def apply_language(lang):
             updates = [t(lang, "intro"), gr.update(label=t(lang, "language")), t(lang, "train"), t(lang, "stop")]
@@ -272,9 +380,13 @@ def build_demo() -> gr.Blocks:
                         f"**{t(lang, 'presets')}**", *[p.title[lang] for p in PRESETS.values()],
                         t(lang, "cap_boundaries"), t(lang, "cap_loss"), t(lang, "cap_params"),
                         gr.update(label=t(lang, "metrics_json"))]
+            updates += [gr.update(label=t(lang, "tab_train")), gr.update(label=t(lang, "tab_insights")),
+                        t(lang, "run_insights")]
+            updates += [t(lang, key) for key in ins_texts]
             return updates
         lang_targets = [intro, language, train_btn, stop_btn, *accordions.values(), *setting_widgets, share_acc,
-                        share_btn, link_box, presets_md, *preset_btns.values(), cap_b, cap_l, cap_p, metrics_acc]
+                        share_btn, link_box, presets_md, *preset_btns.values(), cap_b, cap_l, cap_p, metrics_acc,
+                        train_tab, ins_tab, ins_btn, *ins_texts.values()]
         language.change(apply_language, language, lang_targets, queue=False, api_visibility="private")
 
         # shareable link: the server writes the query, the browser adds its own address and copies it

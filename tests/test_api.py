@@ -140,3 +140,20 @@ def test_concurrent_sessions_get_their_own_results(app_url):
     assert one["params"]["lora"]["trainable"] == 1 * (2 + 64)
     assert two["params"]["lora"]["trainable"] == 5 * (2 + 64) + 5 * (64 + 64)
     assert one["config"]["data"]["dataset"] == "moons" and two["config"]["data"]["dataset"] == "circles"
+
+
+def test_insights_endpoint_returns_every_panel(client):
+    result = finish(client.submit(**QUICK, language="en", api_name="/insights"), 120)
+    status, *panels = result
+    assert "Done" in status
+    names = ["m_full", "m_adapter", "m_lora", "m_table", "m_params", "sweep", "delta", "strength_plot", "merge",
+             "alpha", "memory"]
+    got = dict(zip(names, panels))
+    for name in ("m_full", "m_adapter", "m_lora", "m_params", "sweep", "delta", "strength_plot", "alpha", "memory"):
+        assert isinstance(got[name], dict) and "plot" in got[name], (name, str(got[name])[:200])
+        assert json.loads(got[name]["plot"])["data"], name
+    strength = json.loads(got["strength_plot"]["plot"])
+    assert len(strength["layout"]["sliders"][0]["steps"]) == 21
+    assert "Adapter (m=2) after fc1" in got["m_table"] and "float32" in got["merge"]
+    with pytest.raises(Exception, match="lora.rank"):
+        finish(client.submit(**dict(QUICK, rank=0), api_name="/insights"), 20)

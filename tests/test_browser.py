@@ -116,3 +116,32 @@ def test_preset_sets_up_and_runs_and_link_can_be_copied(page):
     link = box.input_value()
     assert "rank=1" in link and "alpha=2" in link and "lang=en" in link
     assert page.errors == []
+
+
+INSIGHT_PLOTS = ["plot-m-full", "plot-m-adapter", "plot-m-lora", "plot-m-params", "plot-sweep", "plot-delta",
+                 "plot-strength", "plot-alpha", "plot-memory"]
+
+
+def test_insights_tab_draws_every_panel(page):
+    page.get_by_role("tab", name="Insights").click()
+    page.click("#insights-run")
+    page.locator("#insights-status").get_by_text("Done").wait_for(timeout=120_000)
+    for plot in INSIGHT_PLOTS:
+        svg = page.locator(f"#{plot} .js-plotly-plot .main-svg").first
+        svg.wait_for(timeout=10_000)
+        assert svg.is_visible(), plot
+    table = page.locator("#methods-table").inner_text()
+    assert "full fine-tuning" in table and "Adapter" in table and "LoRA" in table
+    assert "float32" in page.locator("#merge-table").inner_text()
+    # the strength slider inside the merge-lab figure redraws the boundary in the browser
+    title = page.locator("#plot-strength .gtitle")
+    assert "1 × LoRA" in title.text_content()
+    rail = page.locator("#plot-strength .slider-rail-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + box["height"] / 2)  # the left end of the rail: strength 0
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('#plot-strength .gtitle').textContent.includes('0 × LoRA')",
+                           timeout=5_000)
+    assert page.errors == []

@@ -2,7 +2,6 @@
 against train.run, against LoRA runs trained one at a time with add_lora, and against plain torch."""
 import copy
 import dataclasses
-import math
 
 import numpy as np
 import pytest
