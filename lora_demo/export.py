@@ -179,6 +179,21 @@ def export_zip(model: torch.nn.Module, *, folder_name: str = "lora_adapter",
     return zip_path
 
 
+def prune_exports(max_age_s: float = 3600.0) -> int:
+    """Delete export_zip's temporary folders older than max_age_s (a busy app makes one per run)."""
+    import shutil
+    import time
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob("lora_export_*"):
+        try:
+            if time.time() - folder.stat().st_mtime > max_age_s:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:  # another process removed it first
+            pass
+    return removed
+
+
 def peft_loading_code(folder_name: str, target_modules) -> str:
     """The few lines of PEFT code the app shows next to the download."""
     targets = json.dumps(sorted(target_modules, key=lambda t: (len(t), t)))

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from . import figures, plots, report
+from . import export, figures, plots, report
 from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
 from .presets import PRESETS
 from .text import LANGUAGES, choice_text, config_error_text, field_text, t
@@ -109,9 +109,12 @@ def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shif
                 seen = {}  # the last update carries every figure, so an API caller's result is complete
             out = [report.status_line(snap, cfg, lang), *_figures_for(snap, cfg, lang, seen)]
             if snap.done:
-                out += [report.results_markdown(snap, cfg, lang), report.metrics(snap, cfg)]
+                model = export.model_from_state(snap.model_state, cfg.lora)
+                export.prune_exports()
+                out += [report.results_markdown(snap, cfg, lang), str(export.export_zip(model, init=cfg.lora.init)),
+                        export.peft_loading_code("lora_adapter", cfg.lora.target_modules), report.metrics(snap, cfg)]
             else:
-                out += ["", None] if sent == 0 else [gr.skip(), gr.skip()]
+                out += ["", None, "", None] if sent == 0 else [gr.skip()] * 4
                 wait = UPDATE_GAP - (time.monotonic() - sent)
                 if sent and wait > 0:
                     time.sleep(wait)  # pace the animation; costs no CPU
@@ -312,6 +315,10 @@ def build_demo() -> gr.Blocks:
                                 params = gr.Plot(show_label=False, elem_id="plot-params")
                                 cap_p = gr.Markdown(t(lang0, "cap_params"), elem_classes="caption")
                         results = gr.Markdown(elem_id="results")
+                        with gr.Row():
+                            export_file = gr.File(label=t(lang0, "export_file"), elem_id="export", scale=2)
+                            export_code = gr.Code(language="python", label=t(lang0, "export_code"),
+                                                  elem_id="peft-code", scale=3, interactive=False)
                         with gr.Accordion(t(lang0, "metrics_json"), open=False) as metrics_acc:
                             metrics = gr.JSON(elem_id="metrics", show_label=False)
                     with gr.Tab(t(lang0, "tab_insights"), id="insights-tab", elem_id="tab-insights") as ins_tab:
@@ -346,7 +353,7 @@ def build_demo() -> gr.Blocks:
             widgets[name].visible = SHIFT_FIELDS.get(DEFAULTS["shift_kind"]) == name
 
         inputs = [widgets[name] for name in FLAT_FIELDS] + [language]
-        outputs = [status, b_src, b_tgt, b_lora, loss, params, results, metrics]
+        outputs = [status, b_src, b_tgt, b_lora, loss, params, results, export_file, export_code, metrics]
         setting_widgets = [widgets[name] for name in FLAT_FIELDS]
         train_kwargs = dict(concurrency_limit=CONCURRENCY, concurrency_id="train", show_progress="minimal",
                             show_progress_on=[status], preprocess=False)  # raw values: train_stream checks each
@@ -383,10 +390,11 @@ def build_demo() -> gr.Blocks:
             updates += [gr.update(label=t(lang, "tab_train")), gr.update(label=t(lang, "tab_insights")),
                         t(lang, "run_insights")]
             updates += [t(lang, key) for key in ins_texts]
+            updates += [gr.update(label=t(lang, "export_file")), gr.update(label=t(lang, "export_code"))]
             return updates
         lang_targets = [intro, language, train_btn, stop_btn, *accordions.values(), *setting_widgets, share_acc,
                         share_btn, link_box, presets_md, *preset_btns.values(), cap_b, cap_l, cap_p, metrics_acc,
-                        train_tab, ins_tab, ins_btn, *ins_texts.values()]
+                        train_tab, ins_tab, ins_btn, *ins_texts.values(), export_file, export_code]
         language.change(apply_language, language, lang_targets, queue=False, api_visibility="private")
 
         # shareable link: the server writes the query, the browser adds its own address and copies it

@@ -46,6 +46,13 @@ def test_streams_and_finishes_with_metrics(client):
         fig = json.loads(plot["plot"])
         assert fig["layout"]["height"] > 0 and fig["data"]
     assert "trainable params: 132 || all params: 4,614" in result[6]
+    zip_path, code = result[7], result[8]
+    import zipfile
+    with zipfile.ZipFile(zip_path) as z:
+        names = set(z.namelist())
+    assert {"lora_adapter/adapter_config.json", "lora_adapter/adapter_model.safetensors",
+            "lora_adapter/base_model.safetensors"} <= names
+    assert "PeftModel.from_pretrained" in code and '["fc1"]' in code
 
 
 HOSTILE = [

@@ -200,3 +200,34 @@ def test_refuses_what_peft_cannot_represent(tmp_path):
     ours.fc1.merge()
     with pytest.raises(ValueError, match="unmerge"):
         export_adapter(ours, tmp_path)
+
+
+def test_app_download_loads_in_peft_and_matches_the_run(tmp_path):
+    """The zip the app offers after a run, loaded by PEFT, gives the outputs of the run's own model."""
+    import zipfile
+
+    import numpy as np
+    import peft as peft_lib
+    from safetensors.torch import load_file
+
+    from lora_demo.config import DataConfig, RunConfig, TrainConfig
+    from lora_demo.model import BaseModel
+    from lora_demo.train import train
+
+    cfg = RunConfig(data=DataConfig(n_samples=80), train=TrainConfig(pretrain_steps=30, adapt_steps=30))
+    snap = train(cfg)
+    ours = model_from_state(snap.model_state, cfg.lora)
+    with zipfile.ZipFile(export_zip(ours, init=cfg.lora.init)) as z:
+        z.extractall(tmp_path)
+    folder = tmp_path / "lora_adapter"
+    args = json.loads((folder / "base_model.json").read_text())
+    base = BaseModel(**args)
+    base.load_state_dict(load_file(folder / "base_model.safetensors"))
+    theirs = peft_lib.PeftModel.from_pretrained(base, folder)
+    x = torch.from_numpy(snap.target.X_test)
+    with torch.no_grad():
+        torch.testing.assert_close(theirs(x), ours(x), atol=1e-6, rtol=1e-6)
+        probs = torch.softmax(theirs(x), 1).numpy()
+    acc = float((probs.argmax(1) == snap.target.y_test).mean())
+    assert abs(acc - snap.result.accuracy["lora_target"]) < 1e-6
+    assert np.isfinite(probs).all()
