@@ -50,7 +50,7 @@ def test_train_draws_every_plot_and_the_results(page):
     results = page.locator("#results").inner_text()
     assert "trainable params: 132 || all params: 4,614" in results
     assert "base + LoRA" in results and "%" in results
-    assert "lora_adapter.zip" in page.locator("#export").inner_text()  # the PEFT download is offered
+    assert page.locator("#export a[href*='lora_adapter.zip']").count() >= 1  # the PEFT download is offered
     assert "PeftModel.from_pretrained" in page.locator("#peft-code").inner_text()
     assert page.errors == []
 
