@@ -125,7 +125,7 @@ WORDS = {
         "must_other": "{message}",
         "language": "Language / 语言",
         "export_file": "Download: the adapter in PEFT's format, with the base model's weights (.zip)",
-        "export_code": "Load it with PEFT (the zip also holds load_with_peft.py, which runs as it is)",
+        "export_code": "Load it with PEFT (or run load_with_peft.py from the zip)",
         "tab_train": "Train", "tab_insights": "Insights",
         "insights_intro": "Each panel below repeats the run with the current settings (same seed, same frozen base) "
                           "and asks one question of it. Press **Run insights**; it takes a few seconds.",
@@ -222,7 +222,7 @@ WORDS = {
         "must_other": "{message}",
         "language": "Language / 语言",
         "export_file": "下载：PEFT 格式的适配器，以及基础模型的权重（.zip）",
-        "export_code": "用 PEFT 加载（压缩包里还有可以直接运行的 load_with_peft.py）",
+        "export_code": "用 PEFT 加载（或直接运行压缩包里的 load_with_peft.py）",
         "tab_train": "训练", "tab_insights": "深入分析",
         "insights_intro": "下面每个面板都用当前设置（同一个种子、同一个冻结的基础模型）重跑一遍，并回答一个问题。"
                           "点 **运行分析**，几秒钟就好。",
