@@ -71,7 +71,8 @@ def delta_figure(inspections: dict, lang: str = "en") -> go.Figure:
             layout[f"yaxis{k + j + 1}"] = dict(domain=[y0, y1], anchor=f"x{k + j + 1}", showgrid=j == 3,
                                                 gridcolor=GRID, zeroline=False, autorange="reversed" if j < 3 else None,
                                                 showticklabels=j == 3)
-        ax = lambda j: (f"x{k + j + 1}", f"y{k + j + 1}")  # noqa: E731
+        def ax(j: int, k: int = k) -> tuple[str, str]:
+            return f"x{k + j + 1}", f"y{k + j + 1}"
         ab = max(float(np.abs(ins.A).max()), float(np.abs(ins.B).max()), 1e-12)
         data.append(_heat(ins.A, *ax(0), ab))
         data.append(_heat(ins.B, *ax(1), ab))

@@ -156,7 +156,7 @@ WORDS = {
                      "trained adapter) without retraining, and what merging W ← W + ΔW costs in precision and saves in time.",
         "strength": "Adapter strength", "strength_info": "0 = base model, 1 = trained adapter, 2 = twice the update",
         "strength_plot": "Base + {s:g} × LoRA on target",
-        "merge_table": "| | max \|merged − unmerged\| on the target's test points |\n|---|---|\n"
+        "merge_table": "| | max \\|merged − unmerged\\| on the target's test points |\n|---|---|\n"
                        "| float32 | {f32:.1e} |\n| bfloat16 (merged in bfloat16) | {bf16:.1e} |\n"
                        "| bfloat16 without merging | {bf16u:.1e} |\n\n"
                        "One forward pass: unmerged {t_un:.0f} µs, merged {t_m:.0f} µs ({ratio:.2f}×), "
@@ -250,7 +250,7 @@ WORDS = {
                      "以及把 W ← W + ΔW 合并后，精度上损失多少、速度上省下多少。",
         "strength": "适配器强度", "strength_info": "0 = 基础模型，1 = 训练好的适配器，2 = 两倍的改动",
         "strength_plot": "基础模型 + {s:g} × LoRA · 目标任务",
-        "merge_table": "| | 目标任务测试点上 \|合并 − 未合并\| 的最大值 |\n|---|---|\n"
+        "merge_table": "| | 目标任务测试点上 \\|合并 − 未合并\\| 的最大值 |\n|---|---|\n"
                        "| float32 | {f32:.1e} |\n| bfloat16（在 bfloat16 中合并） | {bf16:.1e} |\n"
                        "| bfloat16，不合并 | {bf16u:.1e} |\n\n"
                        "一次前向计算：未合并 {t_un:.0f} 微秒，合并后 {t_m:.0f} 微秒（{ratio:.2f} 倍），取 {n} 次的中位数。"

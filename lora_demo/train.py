@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from .config import RunConfig
 from .data import Task, grid, make_tasks, plot_window
-from .lora import (ParamCount, add_lora, adapter_strength, break_even_rank, count_parameters,
+from .lora import (add_lora, break_even_rank, count_parameters,
                    lora_layers, lora_parameters, max_useful_rank, merged_copy)
 from .model import BaseModel
 
@@ -179,6 +179,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     P = cfg.train.pretrain_steps
     eval_every = max(1, P // 100)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    first = math.inf  # the phase's first loss, for the divergence check
     yield snap("pretrain", 0, P, _probs(model, points, grid_size), None)
     for step in range(P):
         loss = F.cross_entropy(model(Xs), ys)
@@ -215,6 +216,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     A = cfg.train.adapt_steps
     eval_every = max(1, A // 100)
     opt = torch.optim.Adam(lora_parameters(model), lr=cfg.train.lr)
+    first = math.inf
     check_time()
     last_time, last_step = clock(), P
     yield snap("adapt", 0, A, base_probs, lora_probs)
@@ -269,7 +271,5 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
 
 def train(cfg: RunConfig, **kwargs) -> Snapshot:
     """The non-streaming call: the same generator, drained; returns the final snapshot."""
-    last = None
-    for last in run(cfg, **kwargs):
-        pass
+    *_, last = run(cfg, **kwargs)
     return last

@@ -363,7 +363,8 @@ def build_demo() -> gr.Blocks:
         for key, btn in preset_btns.items():
             def apply_preset(lang, key=key):
                 values = {**DEFAULTS, **PRESETS[key].settings}
-                return [values[n] for n in FLAT_FIELDS] + [f"**{PRESETS[key].title[lang]}.** {PRESETS[key].lesson[lang]}"]
+                preset = PRESETS[key]
+                return [values[n] for n in FLAT_FIELDS] + [f"**{preset.title[lang]}.** {preset.lesson[lang]}"]
             runs.append(btn.click(apply_preset, language, setting_widgets + [lesson], queue=False,
                                   api_visibility="private")
                         .then(train_stream, inputs, outputs, api_visibility="private", **train_kwargs))

@@ -79,7 +79,8 @@ def test_bad_value_from_the_page_shows_a_clear_error(page):
 
 def test_link_restores_settings_and_language(browser, app_url):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/?rank=5&alpha=3&use_rslora=true&shift_kind=scale&factor=2.5&lang=zh", wait_until="networkidle")
+    query = "rank=5&alpha=3&use_rslora=true&shift_kind=scale&factor=2.5&lang=zh"
+    page.goto(f"{app_url}/?{query}", wait_until="networkidle")
     page.locator("#train").get_by_text("训练").wait_for(timeout=10_000)
     assert page.locator("#rank input[type=number]").input_value() == "5"
     assert page.locator("#alpha input[type=number]").input_value() == "3"

@@ -1,4 +1,5 @@
 """Every field of every config section rejects bad values with an error that names it."""
+import dataclasses
 import math
 
 import pytest
@@ -64,7 +65,7 @@ def test_good_values_are_cleaned():
     assert LoRAConfig(rank=4.0).rank == 4 and isinstance(LoRAConfig(rank=4.0).rank, int)
     assert LoRAConfig(target_modules="fc2, fc1").target_modules == ("fc1", "fc2")
     assert RunConfig().lora.target_modules == ("fc1",)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         RunConfig().lora.rank = 3  # frozen
 
 
