@@ -21,6 +21,9 @@ from .lora import (add_lora, break_even_rank, count_parameters,
 from .model import BaseModel
 
 
+EVAL_POINTS = 50  # test-loss evaluations per phase: enough for a smooth dotted curve, cheap next to training
+
+
 class TrainingDiverged(RuntimeError):
     """The loss stopped being a finite number; usually the learning rate is too large."""
 
@@ -177,7 +180,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
 
     # ---- phase 1: pretrain every parameter on the source task (full batch Adam)
     P = cfg.train.pretrain_steps
-    eval_every = max(1, P // 100)
+    eval_every = max(1, P // EVAL_POINTS)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
     first = math.inf  # the phase's first loss, for the divergence check
     yield snap("pretrain", 0, P, _probs(model, points, grid_size), None)
@@ -214,7 +217,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     params["lora"] = count_parameters(model)
     lora_probs = _probs(model, points, grid_size)
     A = cfg.train.adapt_steps
-    eval_every = max(1, A // 100)
+    eval_every = max(1, A // EVAL_POINTS)
     opt = torch.optim.Adam(lora_parameters(model), lr=cfg.train.lr)
     first = math.inf
     check_time()
