@@ -565,6 +565,21 @@ class Analysis:
 STRENGTHS = tuple(round(0.1 * i, 1) for i in range(21))  # 0 = the frozen base, 1 = the trained adapter, 2 = twice
 
 
+MAX_WORK = 8.0  # insights refuse settings that cost more than this many times the default's work
+
+
+def relative_work(cfg: RunConfig) -> float:
+    """How much the Insights panels cost for cfg, as a multiple of the default settings' cost.
+
+    Counts multiply-adds per forward pass times steps: pretraining once, adaptation about
+    thirteen times (full fine-tuning, Adapter, LoRA, the sweep's ranks, the α explorer's nine runs)."""
+    def work(c: RunConfig) -> float:
+        h, layers = c.model.hidden_size, c.model.hidden_layers
+        per_forward = c.data.n_samples * (2 * h + (layers - 1) * h * h + 5 * h)
+        return per_forward * (c.train.pretrain_steps + 13 * c.train.adapt_steps)
+    return work(cfg) / work(RunConfig())
+
+
 def analyse(cfg: RunConfig, grid_size: int = 100):
     """Yield (step name, Analysis so far): the base, the three methods, the sweep, α, then ΔW/merge/memory.
 

@@ -126,6 +126,7 @@ WORDS = {
         "language": "Language / 语言",
         "export_file": "Download: the adapter in PEFT's format, with the base model's weights (.zip)",
         "export_code": "Load it with PEFT (or run load_with_peft.py from the zip)",
+        "too_much_work": "The insights train about fifteen models; with these settings that is {work:.0f}× the work of the defaults, and at most {most:g}× is allowed here. Lower the steps, samples, hidden width or hidden layers.",
         "tab_train": "Train", "tab_insights": "Insights",
         "insights_intro": "Each panel below repeats the run with the current settings (same seed, same frozen base) "
                           "and asks one question of it. Press **Run insights**; it takes a few seconds.",
@@ -223,6 +224,7 @@ WORDS = {
         "language": "Language / 语言",
         "export_file": "下载：PEFT 格式的适配器，以及基础模型的权重（.zip）",
         "export_code": "用 PEFT 加载（或直接运行压缩包里的 load_with_peft.py）",
+        "too_much_work": "深入分析要训练大约十五个模型；按当前设置，计算量是默认设置的 {work:.0f} 倍，这里最多允许 {most:g} 倍。请减少步数、样本数、隐藏层宽度或隐藏层数。",
         "tab_train": "训练", "tab_insights": "深入分析",
         "insights_intro": "下面每个面板都用当前设置（同一个种子、同一个冻结的基础模型）重跑一遍，并回答一个问题。"
                           "点 **运行分析**，几秒钟就好。",

@@ -151,6 +151,9 @@ def insights_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, s
     """Every Insights panel for these settings, streamed panel by panel."""
     cfg, lang = _checked(dict(locals()))
     from . import insight_plots, insights
+    work = insights.relative_work(cfg)
+    if work > insights.MAX_WORK:
+        raise gr.Error(t(lang, "too_much_work", work=work, most=insights.MAX_WORK), title=t(lang, "err_invalid"))
     start = time.monotonic()
     steps = ["step_base", "step_methods", "step_sweep", "step_alpha", "step_rest"]
     built: dict = {}  # every panel made so far: the last update repeats them, so an API result is complete

@@ -164,3 +164,11 @@ def test_insights_endpoint_returns_every_panel(client):
     assert "Adapter (m=2) after fc1" in got["m_table"] and "float32" in got["merge"]
     with pytest.raises(Exception, match="lora.rank"):
         finish(client.submit(**dict(QUICK, rank=0), api_name="/insights"), 20)
+
+
+def test_insights_refuse_settings_too_costly_for_a_shared_machine(client):
+    heavy = dict(VALID, n_samples=1000, hidden_size=128, hidden_layers=3, pretrain_steps=2000, adapt_steps=2000)
+    start = time.time()
+    with pytest.raises(Exception, match="at most 8× is allowed"):
+        finish(client.submit(**heavy, api_name="/insights"), 20)
+    assert time.time() - start < 10  # refused up front, not after training
