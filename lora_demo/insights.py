@@ -20,7 +20,7 @@ from torch import nn
 from .config import RunConfig
 from .data import Task, make_tasks
 from .lora import (ParamCount, add_lora, adapter_strength, break_even_rank, count_parameters, init_A,
-                   lora_layers, lora_param_count, lora_parameters, max_useful_rank, merged_copy)
+                   lora_layers, lora_param_count, lora_parameters, lora_scaling, max_useful_rank, merged_copy)
 from .model import BaseModel, init_linear
 
 
@@ -41,11 +41,6 @@ def _clone_generator(generator: torch.Generator) -> torch.Generator:
     g = torch.Generator()
     g.set_state(generator.get_state())
     return g
-
-
-def lora_scaling(rank: int, alpha: float, use_rslora: bool = False) -> float:
-    """α / r, or α / √r with rsLoRA: the same formula as LoRA.__init__."""
-    return alpha / math.sqrt(rank) if use_rslora else alpha / rank
 
 
 def _named_layers(model: BaseModel) -> list[tuple[str, nn.Module]]:

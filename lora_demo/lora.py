@@ -27,6 +27,11 @@ def init_A(weight: torch.Tensor, how: str, rank: int, generator: torch.Generator
         raise ValueError(f"init must be peft, seed or gaussian; got {how!r}")
 
 
+def lora_scaling(rank: int, alpha: float, use_rslora: bool = False) -> float:
+    """What B·A is multiplied by: α / r, or α / √r with rsLoRA (PEFT's use_rslora)."""
+    return alpha / math.sqrt(rank) if use_rslora else alpha / rank
+
+
 class LoRA(nn.Module):
     """original_layer(x) + scaling · B(A(x)), with the original layer frozen."""
 
@@ -39,7 +44,7 @@ class LoRA(nn.Module):
         self.alpha = alpha
         self.use_rslora = use_rslora
         self.init = init
-        self.scaling = alpha / math.sqrt(rank) if use_rslora else alpha / rank
+        self.scaling = lora_scaling(rank, alpha, use_rslora)
         self.A = nn.Linear(original_layer.in_features, rank, bias=False)   # down: (r, d_in)
         self.B = nn.Linear(rank, original_layer.out_features, bias=False)  # up: (d_out, r)
         init_A(self.A.weight, init, rank, generator)
