@@ -60,24 +60,21 @@ def _component(name: str, value, lang: str = "en"):
 # ---------------------------------------------------------------- training stream
 
 def _figures_for(snap, cfg, lang, seen: dict) -> list:
-    """The five figures for this snapshot, with gr.skip() for those whose data did not change."""
+    """The five figures for this snapshot, with gr.skip() for the frozen base's two boundaries while
+    LoRA trains: the large figures that stay the same for many frames.
+
+    Nothing else is skipped: Gradio 6.31 keeps a copy of an output's component in the session for
+    every skip that a value later follows (docs/benchmarks.md, soak), so small or changing outputs
+    are cheaper to send again."""
     out = []
     if snap.base_probs is not seen.get("base"):
         seen["base"] = snap.base_probs
         out += figures.base_figures(snap, lang)
     else:
         out += [gr.skip(), gr.skip()]
-    if "lora" not in seen or snap.lora_probs is not seen["lora"]:
-        seen["lora"] = snap.lora_probs
-        out.append(figures.lora_figure(snap, lang))
-    else:
-        out.append(gr.skip())
+    out.append(figures.lora_figure(snap, lang))  # changes every frame once adapting; a 6 KB placeholder before
     out.append(figures.loss_figure(snap, cfg, lang))
-    if len(snap.params) != seen.get("params"):
-        seen["params"] = len(snap.params)
-        out.append(figures.params_figure(snap, cfg, lang))
-    else:
-        out.append(gr.skip())
+    out.append(figures.params_figure(snap, cfg, lang))  # about 1 KB
     return out
 
 
@@ -114,7 +111,7 @@ def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shif
                 out += [report.results_markdown(snap, cfg, lang), str(export.export_zip(model, init=cfg.lora.init)),
                         export.peft_loading_code("lora_adapter", cfg.lora.target_modules), report.metrics(snap, cfg)]
             else:
-                out += ["", None, "", None] if sent == 0 else [gr.skip()] * 4
+                out += ["", None, "", None]  # results, download, code, metrics: empty until the end
                 wait = UPDATE_GAP - (time.monotonic() - sent)
                 if sent and wait > 0:
                     time.sleep(wait)  # pace the animation; costs no CPU
@@ -271,7 +268,10 @@ footer {display: none !important}
 
 # show_error: Gradio's own checks (e.g. too few values from a raw HTTP client) then say what is wrong;
 # our handler turns every exception into a gr.Error itself, so no stack trace can reach anyone.
-LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True)
+# state_session_capacity: Gradio keeps per-session copies of components; remembering the last 1,000
+# sessions (not 10,000) bounds that memory on a long-running workshop server.
+LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True,
+                     state_session_capacity=1000)
 
 
 def build_demo() -> gr.Blocks:
