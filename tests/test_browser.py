@@ -148,3 +148,35 @@ def test_insights_tab_draws_every_panel(page):
     page.wait_for_function("() => document.querySelector('#plot-strength .gtitle').textContent.includes('0 × LoRA')",
                            timeout=5_000)
     assert page.errors == []
+
+
+def test_link_works_inside_an_iframe_like_a_space(browser, app_url, tmp_path):
+    """On a Hugging Face Space the app sits in an iframe on another origin: restoring and copying still work."""
+    import http.server
+    import threading
+
+    from conftest import free_port
+
+    app_origin = app_url.replace("127.0.0.1", "localhost")  # another origin than the embedding page
+    (tmp_path / "space.html").write_text(
+        f'<html><body><h1>Space</h1><iframe id="app" src="{app_origin}/?rank=7&alpha=14&lang=zh" '
+        'width="1400" height="1600"></iframe></body></html>')
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page(viewport={"width": 1450, "height": 1000})
+        page.goto(f"http://127.0.0.1:{server.server_port}/space.html")
+        frame = page.frame_locator("#app")
+        frame.locator("#train").get_by_text("训练").wait_for(timeout=20_000)
+        assert frame.locator("#rank input[type=number]").input_value() == "7"
+        frame.get_by_text("生成当前设置的链接").first.click()
+        frame.locator("#share").click()
+        inner = next(f for f in page.frames if f.url.startswith(app_origin))
+        inner.wait_for_function("() => { const b = document.querySelector('#share-link textarea, #share-link input');"
+                                " return b && b.value.startsWith('http'); }", timeout=10_000)
+        link = inner.evaluate("() => document.querySelector('#share-link textarea, #share-link input').value")
+        assert link.startswith(app_origin + "/?") and "rank=7" in link and "alpha=14" in link
+        page.close()
+    finally:
+        server.shutdown()
