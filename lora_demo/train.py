@@ -167,14 +167,11 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         nonlocal last_time, last_step
         if global_step - last_step < gap:
             return False
-        if every_steps is not None and global_step - last_step >= every_steps:
-            pass
-        elif every_seconds is not None and clock() - last_time >= every_seconds:
-            pass
-        else:
-            return False
-        last_time, last_step = clock(), global_step
-        return True
+        by_steps = every_steps is not None and global_step - last_step >= every_steps
+        by_time = every_seconds is not None and clock() - last_time >= every_seconds
+        if by_steps or by_time:
+            last_time, last_step = clock(), global_step
+        return by_steps or by_time
 
     def check_time():
         if max_seconds is not None and clock() - t_start > max_seconds:
@@ -209,9 +206,9 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
 
     model.eval()
     end = {}
-    end["pretrain_train"], _ = _loss_acc(model, Xs, ys)
+    end["pretrain_train"] = _loss(model, Xs, ys)
     end["pretrain_test"], accuracy["base_source"] = _loss_acc(model, Xs_te, ys_te)
-    base_target_loss, accuracy["base_target"] = _loss_acc(model, Xt_te, yt_te)
+    accuracy["base_target"] = _loss_acc(model, Xt_te, yt_te)[1]
     _check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr, factor=10)
     for name, v in (("pretrain/train", end["pretrain_train"]), ("pretrain/test", end["pretrain_test"])):
         log.add(name, P, v)
@@ -247,7 +244,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
             yield snap("adapt", step + 1, A, base_probs, _probs(model, points, grid_size))
 
     # ---- read off
-    end["adapt_train"], _ = _loss_acc(model, Xt, yt)
+    end["adapt_train"] = _loss(model, Xt, yt)
     end["adapt_test"], accuracy["lora_target"] = _loss_acc(model, Xt_te, yt_te)
     _check_loss(end["adapt_train"], first, "LoRA training", A, cfg.train.lr, factor=10)
     log.add("adapt/train", P + A, end["adapt_train"])
