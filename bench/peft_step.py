@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from lora_demo.config import RunConfig
 from lora_demo.data import make_tasks
-from lora_demo.lora import add_lora, lora_layers, lora_parameters
+from lora_demo.methods.lora import add_lora, lora_layers, lora_parameters
 from lora_demo.model import BaseModel
 
 TARGET = 1.0

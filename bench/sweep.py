@@ -12,10 +12,13 @@ import json
 import statistics
 import time
 
+import dataclasses
+
 import torch
 
 from lora_demo.config import RunConfig
-from lora_demo.insights import fit_lora, pretrain, sweep_ranks
+from lora_demo.insights.common import frozen_base, train_method, with_targets
+from lora_demo.insights.sweep import sweep_ranks
 
 RANKS = [1, 2, 4, 8, 16, 32]
 SINGLE = (1, 8, 32)  # one LoRA run at the smallest, a middle and the largest rank of the sweep
@@ -32,18 +35,12 @@ def _timed(fn) -> tuple[float, float]:
 
 def bench(targets: tuple[str, ...], repeats: int) -> dict:
     cfg = RunConfig()
-    base, _, target, gen = pretrain(cfg)
-    steps, lr = cfg.train.adapt_steps, cfg.train.lr
-    state = gen.get_state()
-
-    def fresh() -> torch.Generator:
-        g = torch.Generator()
-        g.set_state(state)
-        return g
-
-    jobs = {"sweep": lambda: sweep_ranks(base, target, targets, ALPHA, steps, lr, fresh(), ranks=RANKS)}
+    fb = frozen_base(cfg)
+    lora = with_targets(dataclasses.replace(cfg.lora, alpha=ALPHA), targets)
+    fb = dataclasses.replace(fb, cfg=dataclasses.replace(cfg, lora=lora))
+    jobs = {"sweep": lambda: sweep_ranks(fb, targets=targets, ranks=RANKS)}
     for r in SINGLE:
-        jobs[f"r={r}"] = lambda r=r: fit_lora(base, target, targets, r, ALPHA, steps, lr, fresh())
+        jobs[f"r={r}"] = lambda r=r: train_method(fb, "lora", dataclasses.replace(lora, rank=r))
     for job in jobs.values():  # warm-up
         job()
     times = {name: [] for name in jobs}

@@ -19,7 +19,8 @@ import torch
 from . import report
 from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
 from .export import export_adapter, model_from_state
-from .figures import final_figures
+from .plots.encode import to_go
+from .plots.run import final_figures
 from .text import LANGUAGES
 from .train import TrainingDiverged, run
 
@@ -156,7 +157,7 @@ def write_outputs(snap, cfg: RunConfig, folder: Path, png: bool = True, notice=_
                   lang: str = "en") -> list[Path]:
     """Figures as HTML (+ PNG), metrics.json, results.md and adapter/ in folder; returns what was written."""
     folder.mkdir(parents=True, exist_ok=True)
-    figures = final_figures(snap, cfg, lang)
+    figures = {name: to_go(fig) for name, fig in final_figures(snap, cfg, lang).items()}
     written = []
     for name, fig in figures.items():
         fig.write_html(folder / f"{name}.html", include_plotlyjs="directory")  # one plotly.min.js beside them

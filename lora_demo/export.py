@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import save_file
 
 from .config import LoRAConfig
-from .lora import add_lora, lora_layers
+from .methods.lora import add_lora, lora_layers
 from .model import BaseModel
 
 BASE_ARGS = ("input_size", "hidden_size", "output_size", "hidden_layers")

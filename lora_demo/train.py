@@ -1,7 +1,7 @@
 """A run: pretrain a BaseModel on the source task, freeze it, adapt it to the target task with LoRA.
 
 `run(config)` is a generator of immutable Snapshots (numpy copies, never live tensors);
-`train(config)` is the same generator drained. Imports torch, not gradio.
+`train(config)` is the same generator drained. Both phases step through fit.steps. Imports torch, not gradio.
 """
 from __future__ import annotations
 
@@ -12,31 +12,26 @@ from typing import Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from . import evaluate, fit
 from .config import RunConfig
 from .data import Task, grid, make_tasks, plot_window
-from .lora import (add_lora, break_even_rank, count_parameters,
-                   lora_layers, lora_parameters, max_useful_rank, merged_copy)
+from .fit import UNGUARDED, Cancelled, Guard, RunTooLong, TrainingDiverged
+from .methods import METHODS, count_parameters
+from .methods.lora import break_even_rank, lora_layers, max_useful_rank
 from .model import BaseModel
 
+__all__ = ["Cancelled", "Result", "RunTooLong", "Snapshot", "Start", "TrainingDiverged", "pretrain", "run",
+           "start", "train"]
 
 EVAL_POINTS = 50  # test-loss evaluations per phase: enough for a smooth dotted curve, cheap next to training
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss stopped being a finite number; usually the learning rate is too large."""
-
-
-class RunTooLong(RuntimeError):
-    """The run went past its time budget."""
-
-
 @dataclass(frozen=True)
 class Result:
+    """What a finished run proves; every value is a plain Python number, string or bool."""
     MERGE_TOLERANCE = 1e-6  # float32: merged and unmerged agree to about this × the largest output
 
-    """What a finished run proves; every value is a plain Python number, string or bool."""
     accuracy: dict          # base_source, base_target, lora_target, lora_source (test splits)
     final_loss: dict        # pretrain_train, pretrain_test, adapt_train, adapt_test
     params: dict            # name -> {"trainable", "total", "percent"}
@@ -52,6 +47,11 @@ class Result:
     @property
     def merge_ok(self) -> bool:
         return self.merge_max_abs_diff <= self.MERGE_TOLERANCE * max(1.0, self.merge_output_scale)
+
+    @property
+    def adapted_weights(self) -> int:
+        """d_in · d_out summed over the adapted layers: what LoRA's share is a share of."""
+        return sum(v["d_in"] * v["d_out"] for v in self.layers.values())
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -79,33 +79,41 @@ class Snapshot:
         return self.result is not None
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
+@dataclass
+class Start:
+    """A run's fixed beginning: its tasks, its own random generator and the fresh base model.
+
+    Everything random in a run is drawn from `generator`, in this order: the base's init, then the
+    adapter's. Never torch's global generator, so concurrent runs cannot disturb each other."""
+    source: Task
+    target: Task
+    generator: torch.Generator
+    model: BaseModel
 
 
-def _t(task: Task) -> tuple[torch.Tensor, ...]:
-    return (torch.from_numpy(task.X_train), torch.from_numpy(task.y_train),
-            torch.from_numpy(task.X_test), torch.from_numpy(task.y_test))
+def start(cfg: RunConfig) -> Start:
+    gen = torch.Generator().manual_seed(cfg.data.seed)
+    source, target = make_tasks(cfg.data, cfg.shift)
+    n_classes = max(source.n_classes, target.n_classes)
+    model = BaseModel(2, cfg.model.hidden_size, n_classes, cfg.model.hidden_layers, generator=gen)
+    return Start(source, target, gen, model)
 
 
-@torch.no_grad()
-def _loss_acc(model, X, y) -> tuple[float, float]:
-    logits = model(X)
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+def pretraining(s: Start, cfg: RunConfig, guard: Guard = UNGUARDED) -> Iterator[tuple[int, float]]:
+    """Phase 1 as fit.steps: every parameter, full-batch Adam on the source task."""
+    opt = fit.adam(s.model.parameters(), cfg.train.lr)
+    return fit.steps(fit.task_loss(s.model, s.source), opt, cfg.train.pretrain_steps, guard=guard,
+                     phase="pretraining", lr=cfg.train.lr)
 
 
-@torch.no_grad()
-def _probs(model, points: torch.Tensor, g: int, chunk: int = 2500) -> np.ndarray:
-    """(G, G, C) class probabilities on the grid; in chunks, so activations stay in the CPU cache."""
-    p = np.concatenate([torch.softmax(model(points[i:i + chunk]), dim=1).numpy()
-                        for i in range(0, len(points), chunk)])
-    return _frozen(p.astype(np.float32, copy=False).reshape(g, g, -1))
-
-
-@torch.no_grad()
-def _loss(model, X, y) -> float:
-    return F.cross_entropy(model(X), y).item()
+def pretrain(cfg: RunConfig, guard: Guard = UNGUARDED) -> Start:
+    """Phase 1 of run(), drained: the same base, bit for bit, with its generator in the state in which
+    run() hands it to the adapter (so an adapter drawn from it is the run's adapter)."""
+    s = start(cfg)
+    for _ in pretraining(s, cfg, guard):
+        pass
+    s.model.eval().requires_grad_(False)
+    return s
 
 
 @dataclass
@@ -120,15 +128,7 @@ class _Log:
         v.append(loss)
 
     def arrays(self) -> dict:
-        return {k: _frozen(np.array([s, v], dtype=np.float64)) for k, (s, v) in self.curves.items()}
-
-
-def _check_loss(value: float, first: float, phase: str, step: int, lr: float,
-                factor: float = 1e4) -> None:
-    """Stop a run whose loss is no longer a number or has exploded (factor × its starting value)."""
-    if not math.isfinite(value) or value > factor * max(first, 1e-3):
-        raise TrainingDiverged(f"{phase} diverged at step {step}: the loss reached {value:.3g}. "
-                               f"Lower the learning rate (now {lr:g}) or, for LoRA, alpha.")
+        return {k: evaluate.frozen(np.array([s, v], dtype=np.float64)) for k, (s, v) in self.curves.items()}
 
 
 def _step_gap(total_steps: int, every_steps: int | None, max_snapshots: int) -> int:
@@ -139,44 +139,34 @@ def _step_gap(total_steps: int, every_steps: int | None, max_snapshots: int) -> 
 
 def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float | None = None,
         max_snapshots: int = 120, grid_size: int = 100, max_seconds: float | None = None,
-        clock=time.perf_counter) -> Iterator[Snapshot]:
+        guard: Guard | None = None, clock=time.perf_counter) -> Iterator[Snapshot]:
     """Yield a snapshot at the start, at each phase change, at the end, and in between
-    every `every_steps` steps and/or every `every_seconds` seconds (never more than max_snapshots)."""
-    t_start = clock()
-    gen = torch.Generator().manual_seed(cfg.data.seed)  # this run's own randomness
-    source, target = make_tasks(cfg.data, cfg.shift)
-    n_classes = max(source.n_classes, target.n_classes)
-    window = plot_window(source, target)
-    ticks, pts = grid(window, grid_size)
-    ticks = _frozen(ticks)
-    points = torch.from_numpy(pts)
-    Xs, ys, Xs_te, ys_te = _t(source)
-    Xt, yt, Xt_te, yt_te = _t(target)
+    every `every_steps` steps and/or every `every_seconds` seconds (never more than max_snapshots).
 
-    model = BaseModel(2, cfg.model.hidden_size, n_classes, cfg.model.hidden_layers, generator=gen)
+    guard (or max_seconds) is checked before every training step: a run cannot overstay its budget."""
+    t_start = clock()
+    guard = guard or Guard.within(max_seconds)
+    s = start(cfg)
+    model, source, target = s.model, s.source, s.target
+    window = plot_window(source, target)
+    ticks, points = grid(window, grid_size)
+    ticks = evaluate.frozen(ticks)
     base_count = count_parameters(model)
     params = {"pretrain": base_count, "full_finetune": base_count}
     log = _Log()
     accuracy: dict = {}
     total_steps = cfg.train.pretrain_steps + cfg.train.adapt_steps
     gap = _step_gap(total_steps, every_steps, max_snapshots)
-    last_time = clock()
-    last_step = 0  # the run's first snapshot is at step 0
+    last = {"time": clock(), "step": 0}  # the run's first snapshot is at step 0
 
     def due(global_step: int) -> bool:
-        nonlocal last_time, last_step
-        if global_step - last_step < gap:
+        if global_step - last["step"] < gap:
             return False
-        by_steps = every_steps is not None and global_step - last_step >= every_steps
-        by_time = every_seconds is not None and clock() - last_time >= every_seconds
+        by_steps = every_steps is not None and global_step - last["step"] >= every_steps
+        by_time = every_seconds is not None and clock() - last["time"] >= every_seconds
         if by_steps or by_time:
-            last_time, last_step = clock(), global_step
+            last.update(time=clock(), step=global_step)
         return by_steps or by_time
-
-    def check_time():
-        if max_seconds is not None and clock() - t_start > max_seconds:
-            raise RunTooLong(f"the run took longer than its {max_seconds:g} s budget; "
-                             "use fewer samples, steps or a smaller model")
 
     def snap(phase, step, phase_steps, base_probs, lora_probs, result=None, model_state=None):
         return Snapshot(phase, step, phase_steps, log.arrays(), dict(accuracy), base_probs,
@@ -185,95 +175,81 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     # ---- phase 1: pretrain every parameter on the source task (full batch Adam)
     P = cfg.train.pretrain_steps
     eval_every = max(1, P // EVAL_POINTS)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
-    first = math.inf  # the phase's first loss, for the divergence check
-    yield snap("pretrain", 0, P, _probs(model, points, grid_size), None)
-    for step in range(P):
-        loss = F.cross_entropy(model(Xs), ys)
-        value = loss.item()
-        first = value if step == 0 else first
-        _check_loss(value, first, "pretraining", step, cfg.train.lr)
-        log.add("pretrain/train", step, value)
-        if step % eval_every == 0:
-            log.add("pretrain/test", step, _loss(model, Xs_te, ys_te))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step + 1 < P and due(step + 1):  # the phase-change snapshot follows right after the last step
-            check_time()
-            accuracy["base_source"] = _loss_acc(model, Xs_te, ys_te)[1]
-            yield snap("pretrain", step + 1, P, _probs(model, points, grid_size), None)
+    log.add("pretrain/test", 0, evaluate.loss(model, source, "test"))
+    yield snap("pretrain", 0, P, evaluate.grid_probs(model, points), None)
+    first = math.inf
+    for k, value in pretraining(s, cfg, guard):
+        first = value if k == 1 else first
+        log.add("pretrain/train", k - 1, value)
+        if k % eval_every == 0 and k < P:
+            log.add("pretrain/test", k, evaluate.loss(model, source, "test"))
+        if k < P and due(k):  # the phase-change snapshot follows right after the last step
+            accuracy["base_source"] = evaluate.accuracy(model, source)
+            yield snap("pretrain", k, P, evaluate.grid_probs(model, points), None)
 
     model.eval()
-    end = {}
-    end["pretrain_train"] = _loss(model, Xs, ys)
-    end["pretrain_test"], accuracy["base_source"] = _loss_acc(model, Xs_te, ys_te)
-    accuracy["base_target"] = _loss_acc(model, Xt_te, yt_te)[1]
-    _check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr, factor=10)
+    end = {"pretrain_train": evaluate.loss(model, source)}
+    end["pretrain_test"], accuracy["base_source"] = evaluate.loss_and_accuracy(model, source)
+    accuracy["base_target"] = evaluate.accuracy(model, target)
+    fit.check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr, factor=10)
     for name, v in (("pretrain/train", end["pretrain_train"]), ("pretrain/test", end["pretrain_test"])):
         log.add(name, P, v)
-    base_probs = _probs(model, points, grid_size)  # fixed from here on: the base is frozen
-    frozen_before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    base_probs = evaluate.grid_probs(model, points)  # fixed from here on: the base is frozen
+    model.requires_grad_(False)
 
-    # ---- phase 2: freeze the base, train only LoRA's A and B on the target task
-    add_lora(model, cfg.lora.target_modules, cfg.lora.rank, cfg.lora.alpha,
-             cfg.lora.use_rslora, cfg.lora.init, generator=gen)
-    params["lora"] = count_parameters(model)
+    # ---- phase 2: a frozen copy of the base with LoRA; only A and B train, on the target task
+    method = METHODS["lora"]
+    lora_model = method.attach(model, cfg.lora, s.generator)
+    params["lora"] = count_parameters(lora_model)
     lora_probs = base_probs  # B = 0: the fresh adapter's outputs are the base's, bit for bit
     A = cfg.train.adapt_steps
     eval_every = max(1, A // EVAL_POINTS)
-    opt = torch.optim.Adam(lora_parameters(model), lr=cfg.train.lr)
-    first = math.inf
-    check_time()
-    last_time, last_step = clock(), P
+    opt = fit.adam(method.param_groups(lora_model, cfg.train.lr), cfg.train.lr)
+    guard.check()
+    last.update(time=clock(), step=P)
+    log.add("adapt/test", P, evaluate.loss(lora_model, target, "test"))
     yield snap("adapt", 0, A, base_probs, lora_probs)
-    for step in range(A):
-        loss = F.cross_entropy(model(Xt), yt)
-        value = loss.item()
-        first = value if step == 0 else first
-        _check_loss(value, first, "LoRA training", step, cfg.train.lr)
-        log.add("adapt/train", P + step, value)
-        if step % eval_every == 0:
-            log.add("adapt/test", P + step, _loss(model, Xt_te, yt_te))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step + 1 < A and due(P + step + 1):  # the final snapshot follows right after the last step
-            check_time()
-            accuracy["lora_target"] = _loss_acc(model, Xt_te, yt_te)[1]
-            yield snap("adapt", step + 1, A, base_probs, _probs(model, points, grid_size))
+    first = math.inf
+    for k, value in fit.steps(fit.task_loss(lora_model, target), opt, A, guard=guard, phase="LoRA training",
+                              lr=cfg.train.lr):
+        first = value if k == 1 else first
+        log.add("adapt/train", P + k - 1, value)
+        if k % eval_every == 0 and k < A:
+            log.add("adapt/test", P + k, evaluate.loss(lora_model, target, "test"))
+        if k < A and due(P + k):  # the final snapshot follows right after the last step
+            accuracy["lora_target"] = evaluate.accuracy(lora_model, target)
+            yield snap("adapt", k, A, base_probs, evaluate.grid_probs(lora_model, points))
 
     # ---- read off
-    end["adapt_train"] = _loss(model, Xt, yt)
-    end["adapt_test"], accuracy["lora_target"] = _loss_acc(model, Xt_te, yt_te)
-    _check_loss(end["adapt_train"], first, "LoRA training", A, cfg.train.lr, factor=10)
+    end["adapt_train"] = evaluate.loss(lora_model, target)
+    end["adapt_test"], accuracy["lora_target"] = evaluate.loss_and_accuracy(lora_model, target)
+    fit.check_loss(end["adapt_train"], first, "LoRA training", A, cfg.train.lr, factor=10)
     log.add("adapt/train", P + A, end["adapt_train"])
     log.add("adapt/test", P + A, end["adapt_test"])
-    accuracy["lora_source"] = _loss_acc(model, Xs_te, ys_te)[1]
+    accuracy["lora_source"] = evaluate.accuracy(lora_model, source)
     with torch.no_grad():
-        merged = merged_copy(model)
-        unmerged_out = model(Xt_te)
-        merge_diff = (merged(Xt_te) - unmerged_out).abs().max().item()
+        merged = method.merged(lora_model)
+        X = torch.from_numpy(target.X_test)
+        unmerged_out = lora_model(X)
+        merge_diff = (merged(X) - unmerged_out).abs().max().item()
         out_scale = unmerged_out.abs().max().item()
-    after = {k.replace("original_layer.", ""): v for k, v in model.state_dict().items()
+    after = {k.replace("original_layer.", ""): v for k, v in lora_model.state_dict().items()
              if ".A." not in k and ".B." not in k}
-    changes = [(after[k] - v).abs().max().item() for k, v in frozen_before.items()]
-    unchanged = all(torch.equal(after[k], v) for k, v in frozen_before.items())
+    before = model.state_dict()
+    changes = [(after[k] - v).abs().max().item() for k, v in before.items()]
     layers = {}
-    for name, m in lora_layers(model).items():
+    for name, m in lora_layers(lora_model).items():
         layers[name] = {"d_in": m.in_features, "d_out": m.out_features,
                         "break_even_rank": break_even_rank(m.in_features, m.out_features),
                         "max_useful_rank": max_useful_rank(m.in_features, m.out_features)}
     result = Result(
-        accuracy=dict(accuracy), final_loss=end,
-        params={k: {"trainable": c.trainable, "total": c.total, "percent": c.percent}
-                for k, c in params.items()},
+        accuracy=dict(accuracy), final_loss=end, params={k: c.to_dict() for k, c in params.items()},
         peft_line=params["lora"].peft_line(), layers=layers, merge_max_abs_diff=merge_diff,
-        merge_output_scale=out_scale,
-        base_unchanged=unchanged, base_max_abs_change=max(changes),
-        scaling=next(iter(lora_layers(model).values())).scaling, seconds=clock() - t_start)
-    state = {k: _frozen(v.detach().numpy().copy()) for k, v in model.state_dict().items()}
-    yield snap("adapt", A, A, base_probs, _probs(model, points, grid_size), result, state)
+        merge_output_scale=out_scale, base_unchanged=all(torch.equal(after[k], v) for k, v in before.items()),
+        base_max_abs_change=max(changes), scaling=next(iter(lora_layers(lora_model).values())).scaling,
+        seconds=clock() - t_start)
+    state = {k: evaluate.frozen(v.detach().numpy()) for k, v in lora_model.state_dict().items()}
+    yield snap("adapt", A, A, base_probs, evaluate.grid_probs(lora_model, points), result, state)
 
 
 def train(cfg: RunConfig, **kwargs) -> Snapshot:

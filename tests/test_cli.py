@@ -11,7 +11,8 @@ import torch
 
 from lora_demo import cli
 from lora_demo.config import FLAT_FIELDS, DataConfig, Flag, RunConfig, TrainConfig, rule_of
-from lora_demo.figures import FIGURE_NAMES, final_figures
+from lora_demo.plots.encode import to_go
+from lora_demo.plots.run import FIGURE_NAMES, final_figures
 from lora_demo.train import run, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,19 +152,20 @@ def test_final_figures(small_run):
     figs = final_figures(snap, cfg)
     assert tuple(figs) == FIGURE_NAMES
     for name, fig in figs.items():
-        assert len(fig.data) > 0, name
+        assert len(fig["data"]) > 0, name
+        to_go(fig)  # every figure is one Plotly accepts (validated here, not on the app's hot path)
     for name in ("base_source", "base_target", "lora_target"):
-        assert figs[name].data[0].type == "image" and "%" in figs[name].layout.title.text
-    assert {t.name for t in figs["loss"].data} >= {"LoRA · train (target)", "pretraining · train (source)"}
-    assert "LoRA r=2" in figs["params"].data[0].y
+        assert figs[name]["data"][0]["type"] == "image" and "%" in figs[name]["layout"]["title"]["text"]
+    assert {t["name"] for t in figs["loss"]["data"]} >= {"LoRA · train (target)", "pretraining · train (source)"}
+    assert f"LoRA r={cfg.lora.rank}" in figs["params"]["data"][0]["y"]
 
 
 def test_final_figures_before_adaptation_show_a_placeholder(small_run):
     cfg, _ = small_run
     first = next(run(cfg))
     figs = final_figures(first, cfg)
-    assert all(t.type != "image" for t in figs["lora_target"].data)
-    assert figs["lora_target"].layout.annotations[0].text == "starts after pretraining"
+    assert all(t["type"] != "image" for t in figs["lora_target"]["data"])
+    assert figs["lora_target"]["layout"]["annotations"][0]["text"] == "starts after pretraining"
 
 
 def test_write_outputs_without_png(small_run, tmp_path, capsys):

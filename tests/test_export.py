@@ -16,7 +16,8 @@ from safetensors.torch import load_file
 
 from lora_demo.config import LoRAConfig
 from lora_demo.export import export_adapter, export_zip, model_from_state, peft_loading_code
-from lora_demo.lora import add_lora, count_parameters, lora_layers, lora_parameters
+from lora_demo.methods import count_parameters
+from lora_demo.methods.lora import add_lora, lora_layers, lora_parameters
 from lora_demo.model import BaseModel
 
 peft = pytest.importorskip("peft")

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from lora_demo.lora import (LoRA, ModelWithLoRA, add_lora, adapter_strength, break_even_rank,
-                            count_parameters, lora_param_count, lora_parameters, max_useful_rank,
-                            merged_copy)
+from lora_demo.methods import count_parameters
+from lora_demo.methods.lora import (LoRA, ModelWithLoRA, add_lora, adapter_strength, break_even_rank,
+                                    lora_param_count, lora_parameters, max_useful_rank, merged_copy)
 from lora_demo.model import BaseModel
 
 peft = pytest.importorskip("peft")

@@ -8,7 +8,7 @@ from lora_demo import text
 from lora_demo.config import FLAT_FIELDS, ConfigError, RunConfig, config_from_flat, flat_from_config
 from lora_demo.presets import PRESETS
 from lora_demo.train import train
-from lora_demo.ui import DEFAULTS, query_from_settings, settings_from_query
+from lora_demo.links import DEFAULTS, query_from_settings, settings_from_query
 
 
 def test_presets_are_valid_and_teach_what_they_say():

@@ -1,18 +1,20 @@
 """LoRA as in the seed article with PEFT's numbers: the layer, adding it by name, merging, counting.
 
-PEFT calls A and B `lora_A` and `lora_B`, rank `r` and alpha `lora_alpha`.
+PEFT calls A and B `lora_A` and `lora_B`, rank `r` and alpha `lora_alpha`. Imports torch only.
 """
 from __future__ import annotations
 
 import copy
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 
 import torch
 from torch import nn
 
-from .model import BaseModel
+from ..config import LoRAConfig
+from ..model import BaseModel
+from .base import Method, frozen_copy, linear_at, replace_module
 
 
 def init_A(weight: torch.Tensor, how: str, rank: int, generator: torch.Generator | None) -> None:
@@ -97,17 +99,14 @@ class ModelWithLoRA(BaseModel):
 
 def add_lora(model: nn.Module, target_modules: tuple[str, ...] | list[str], rank: int,
              alpha: float, use_rslora: bool = False, init: str = "peft",
-             generator: torch.Generator | None = None) -> nn.Module:
-    """Freeze every parameter of model, then wrap each named nn.Linear in a LoRA (in place)."""
+             generator: torch.Generator | None = None, layer_class: type = LoRA) -> nn.Module:
+    """Freeze every parameter of model, then wrap each named nn.Linear in a LoRA (in place).
+
+    layer_class lets a variant (DoRA, …) bring its own layer with LoRA's constructor."""
     for p in model.parameters():
         p.requires_grad = False
     for name in target_modules:
-        layer = model.get_submodule(name)
-        if not isinstance(layer, nn.Linear):
-            raise ValueError(f"{name} is not an nn.Linear layer")
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name) if parent_name else model
-        setattr(parent, child, LoRA(layer, rank, alpha, use_rslora, init, generator))
+        replace_module(model, name, layer_class(linear_at(model, name), rank, alpha, use_rslora, init, generator))
     return model
 
 
@@ -139,33 +138,10 @@ def merged_copy(model: nn.Module) -> BaseModel:
     plain = copy.deepcopy(model)
     for name, m in lora_layers(plain).items():
         m.merge()
-        parent_name, _, child = name.rpartition(".")
-        parent = plain.get_submodule(parent_name) if parent_name else plain
-        setattr(parent, child, m.original_layer)
+        replace_module(plain, name, m.original_layer)
     for p in plain.parameters():
         p.requires_grad = False
     return plain
-
-
-@dataclass(frozen=True)
-class ParamCount:
-    trainable: int
-    total: int
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.trainable / self.total if self.total else 0.0
-
-    def peft_line(self) -> str:
-        """The line PEFT's print_trainable_parameters() prints."""
-        return (f"trainable params: {self.trainable:,d} || all params: {self.total:,d} "
-                f"|| trainable%: {self.percent:.4f}")
-
-
-def count_parameters(model: nn.Module) -> ParamCount:
-    params = list(model.parameters())
-    return ParamCount(sum(p.numel() for p in params if p.requires_grad),
-                      sum(p.numel() for p in params))
 
 
 def lora_param_count(layer_shapes: dict[str, tuple[int, int]], rank: int) -> int:
@@ -181,3 +157,27 @@ def break_even_rank(d_in: int, d_out: int) -> float:
 def max_useful_rank(d_in: int, d_out: int) -> int:
     """ΔW is d_out × d_in, so its rank never exceeds min(d_in, d_out)."""
     return min(d_in, d_out)
+
+
+class LoRAMethod(Method):
+    """LoRA: W stays frozen, ΔW = scaling · B·A trains. rslora=True forces α/√r (the "rslora" entry)."""
+    key = "lora"
+
+    def __init__(self, key: str = "lora", rslora: bool | None = None):
+        self.key = key
+        self.rslora = rslora  # None: as the settings say
+
+    def settings(self, lora: LoRAConfig) -> LoRAConfig:
+        return lora if self.rslora is None else replace(lora, use_rslora=self.rslora)
+
+    def attach(self, base, lora, generator=None):
+        lora = self.settings(lora)
+        return add_lora(frozen_copy(base), lora.target_modules, lora.rank, lora.alpha, lora.use_rslora,
+                        lora.init, generator)
+
+    def merged(self, model):
+        return merged_copy(model)
+
+    def trainable_count(self, base, lora):
+        shapes = {n: (linear_at(base, n).in_features, linear_at(base, n).out_features) for n in lora.target_modules}
+        return lora_param_count(shapes, lora.rank)

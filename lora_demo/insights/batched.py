@@ -1,0 +1,108 @@
+"""K LoRA models on one frozen base, trained as one: what the rank sweep and the α explorer use.
+
+Each model k has its own rank and scaling; A and B are stacked and zero-padded to the largest rank.
+Imports torch, not gradio.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import evaluate, fit
+from ..data import Task
+from ..fit import UNGUARDED, Guard
+from ..methods.base import frozen_copy
+from ..methods.lora import init_A
+from ..model import BaseModel
+
+
+def clone_generator(generator: torch.Generator) -> torch.Generator:
+    """A new generator in the same state: draws the same numbers without advancing the original."""
+    g = torch.Generator()
+    g.set_state(generator.get_state())
+    return g
+
+
+def batched_forward(base: BaseModel, x: torch.Tensor, adapters: dict, scaling: torch.Tensor) -> torch.Tensor:
+    """Logits of K LoRA models on one frozen base: x (N, d0) -> (K, N, C).
+
+    adapters: layer -> (A (K, R, d_in), B (K, d_out, R)); scaling (K, 1, 1). Until the first
+    adapted layer the K models agree, so h stays (N, d) and each base layer whose input is still
+    shared runs once; only the low-rank updates are per model.
+    """
+    layers = [(f"fc{i + 1}", layer) for i, layer in enumerate(base.layers())]
+    h = x
+    for i, (name, layer) in enumerate(layers):
+        out = F.linear(h, layer.weight, layer.bias)  # (N, d_out) or (K, N, d_out)
+        if name in adapters:
+            A, B = adapters[name]
+            # scaling goes onto A, the smallest tensor here; baddbmm adds the update to the base
+            # output in the same call, broadcasting a shared (N, d_out) to (K, N, d_out)
+            H = h @ (scaling * A).transpose(1, 2)  # (K, N, R)
+            out = torch.baddbmm(out, H, B.transpose(1, 2))  # (K, N, d_out)
+        h = F.relu(out) if i < len(layers) - 1 else out
+    return h
+
+
+def batched_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each model: logits (K, N, C), y (K * N,) -> (K,)."""
+    K, N, C = logits.shape
+    return F.cross_entropy(logits.reshape(K * N, C), y, reduction="none").view(K, N).mean(1)
+
+
+@dataclass(frozen=True)
+class Batch:
+    curves: np.ndarray       # (K, steps) train loss before each update
+    train_loss: np.ndarray   # (K,) after the last update
+    test_loss: np.ndarray    # (K,)
+    accuracy: np.ndarray     # (K,) on the test split
+
+
+def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalings: list[float],
+                  init: str, steps: int, lr: float, generator: torch.Generator,
+                  guard: Guard = UNGUARDED) -> Batch:
+    """K LoRA models (rank ranks[k], scaling scalings[k]) trained in one loop.
+
+    A padded row of A meets a zero column of B, so both get zero gradient, Adam leaves them at zero,
+    and model k computes exactly its own rank-r_k update. Adam is elementwise and loss k depends only
+    on model k's weights, so one Adam on the sum of the K losses takes the K standalone runs' steps
+    (equal up to float rounding: the matmuls sum in another order). A model that diverges shows as
+    a non-finite curve; it does not disturb the others.
+    """
+    base = frozen_copy(base)
+    K, R = len(ranks), max(ranks)
+    adapters = {}
+    for name in targets:
+        layer = base.get_submodule(name)
+        adapters[name] = (torch.zeros(K, R, layer.in_features), torch.zeros(K, layer.out_features, R))
+    for k, r in enumerate(ranks):
+        g = clone_generator(generator)  # model k draws its A's as a standalone run would
+        for name in targets:  # in add_lora's order
+            A_k = torch.empty(r, adapters[name][0].shape[2])
+            init_A(A_k, init, r, g)
+            adapters[name][0][k, :r] = A_k  # B stays zero: every model starts as the base
+    params = [t.requires_grad_() for pair in adapters.values() for t in pair]
+    opt = torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all K updates, same rule
+    scale = torch.tensor(scalings, dtype=torch.float32).view(K, 1, 1)
+    X, y = torch.from_numpy(task.X_train), torch.from_numpy(task.y_train).repeat(K)  # y: (K * N,)
+    record = []
+
+    def loss_fn() -> torch.Tensor:
+        losses = batched_losses(batched_forward(base, X, adapters, scale), y)  # (K,)
+        record.append(losses.detach())
+        return losses.sum()
+
+    for _ in fit.steps(loss_fn, opt, steps, guard=guard, check=False):
+        pass
+    with torch.no_grad():
+        train_loss = batched_losses(batched_forward(base, X, adapters, scale), y)
+        logits = batched_forward(base, torch.from_numpy(task.X_test), adapters, scale)
+        y_te = torch.from_numpy(task.y_test)
+        test_loss = batched_losses(logits, y_te.repeat(K))
+        acc = (logits.argmax(2) == y_te).float().mean(1)
+    curves = torch.stack(record, dim=1) if record else torch.empty(K, 0)
+    return Batch(evaluate.as_numpy(curves), evaluate.as_numpy(train_loss), evaluate.as_numpy(test_loss),
+                 evaluate.as_numpy(acc))

@@ -1,0 +1,133 @@
+"""The web app: the page, its tabs and the wiring between them (links, language, Stop).
+
+lora_demo.ui is the only package that imports gradio. Every user's run lives inside one call of a
+tab's handler; nothing here is shared between users but the page definition.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..config import FLAT_FIELDS
+from ..links import settings_from_query
+from ..links import query_from_settings
+from ..text import LANGUAGES, t
+from . import insights_tab, train_tab
+from .page import DEFAULTS, SHIFT_FIELDS, Page
+
+QUEUE_SIZE = 64        # waiting requests beyond this are told the queue is full
+
+SHARE_JS = """(q) => {
+  const url = window.location.origin + window.location.pathname + q;
+  try { window.history.replaceState(null, "", q); } catch (e) {}
+  if (navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}"""
+AUTORUN_JS = """() => {
+  if (new URLSearchParams(window.location.search).get("run") === "1") {
+    setTimeout(() => document.querySelector("#train")?.click(), 200);
+  }
+}"""
+
+CSS = """
+#status {min-height: 2.6em}
+.caption p {font-size: 0.85em; color: #6b7280; margin: 0}
+#lesson {border-left: 3px solid #d946ef; padding-left: 10px}
+#lesson:empty {display: none}
+footer {display: none !important}
+"""
+
+# show_error: Gradio's own checks (e.g. too few values from a raw HTTP client) then say what is wrong;
+# our handlers turn every exception into a gr.Error themselves, so no stack trace can reach anyone.
+# state_session_capacity: Gradio keeps per-session copies of components; remembering the last 1,000
+# sessions (not 10,000) bounds that memory on a long-running workshop server.
+LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True,
+                     state_session_capacity=1000)
+
+
+def build_demo() -> gr.Blocks:
+    page = Page("en")
+    lang = page.lang
+    with gr.Blocks(title="LoRA Playground") as demo:
+        with gr.Row():
+            page.markdown("intro")
+            page.language = page.label(gr.Radio([(v, k) for k, v in LANGUAGES.items()], value=lang,
+                                                 label=t(lang, "language"), elem_id="language", scale=0,
+                                                 min_width=180), "language")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                with gr.Row():
+                    train_btn = page.words(gr.Button(t(lang, "train"), variant="primary", elem_id="train"), "train")
+                    stop_btn = page.words(gr.Button(t(lang, "stop"), variant="stop", elem_id="stop"), "stop")
+                page.add_settings()
+                with gr.Accordion(t(lang, "share"), open=False) as share_acc:
+                    share_btn = page.words(gr.Button(t(lang, "share"), size="sm", elem_id="share"), "share")
+                    link_box = page.label(gr.Textbox(label=t(lang, "share_box"), elem_id="share-link",
+                                                     buttons=["copy"], interactive=False), "share_box")
+                page.label(share_acc, "share")
+            with gr.Column(scale=3):
+                with gr.Tabs():
+                    with gr.Tab(t(lang, "tab_train"), id="train-tab", elem_id="tab-train") as tab:
+                        runs = train_tab.build(page, train_btn)
+                    page.label(tab, "tab_train")
+                    with gr.Tab(t(lang, "tab_insights"), id="insights-tab", elem_id="tab-insights") as tab:
+                        runs += insights_tab.build(page)
+                    page.label(tab, "tab_insights")
+        stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
+
+        page.language.change(page.language_updates, page.language, page.targets(), queue=False,
+                             api_visibility="private")
+
+        # shareable link: the server writes the query, the browser adds its own address and copies it
+        def make_query(*values):
+            *settings, lang = values
+            return query_from_settings(dict(zip(FLAT_FIELDS, settings)), lang if lang in LANGUAGES else "en")
+        share_btn.click(make_query, page.inputs, link_box, queue=False, api_visibility="private").then(
+            None, link_box, link_box, js=SHARE_JS)
+
+        # opening a link: restore its settings and language, then train if it says run=1
+        setting_widgets = [page.settings[name] for name in FLAT_FIELDS]
+
+        def apply_query(request: gr.Request):
+            query = dict(request.query_params) if request else {}
+            found, problems = settings_from_query(query)
+            for p in problems:
+                gr.Warning(p)
+            lang = query.get("lang") if query.get("lang") in LANGUAGES else "en"
+            return [found.get(n, gr.skip()) for n in FLAT_FIELDS] + [lang]
+        demo.load(apply_query, None, setting_widgets + [page.language], queue=False,
+                  api_visibility="private").then(None, None, None, js=AUTORUN_JS)
+
+        # keep the controls consistent with each other
+        def show_shift_fields(kind):
+            return [gr.update(visible=SHIFT_FIELDS.get(kind) == name) for name in SHIFT_FIELDS.values()]
+        page.settings["shift_kind"].change(show_shift_fields, page.settings["shift_kind"],
+                                           [page.settings[n] for n in SHIFT_FIELDS.values()], queue=False,
+                                           api_visibility="private")
+
+        def layer_choices(hidden_layers, targets):
+            try:
+                names = [f"fc{i}" for i in range(1, int(hidden_layers) + 2)]
+            except (TypeError, ValueError):
+                return gr.skip()
+            return gr.update(choices=names, value=[x for x in (targets or []) if x in names] or ["fc1"])
+        page.settings["hidden_layers"].change(layer_choices, [page.settings["hidden_layers"],
+                                                              page.settings["target_modules"]],
+                                              page.settings["target_modules"], queue=False, api_visibility="private")
+    demo.queue(default_concurrency_limit=train_tab.CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
+    return demo
+
+
+def warm_up() -> None:
+    """One tiny run through the handler, so that the first visitor does not pay for lazy imports."""
+    for _ in train_tab.train_stream(**dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10)):
+        pass
+
+
+def launch(**kwargs) -> gr.Blocks:
+    """Start the app; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured by Gradio itself."""
+    import torch
+    torch.set_num_threads(1)  # concurrent runs share the cores instead of fighting over them
+    warm_up()
+    demo = build_demo()
+    demo.launch(**{**LAUNCH_KWARGS, **kwargs})
+    return demo
