@@ -5,7 +5,7 @@ Outcome sentences quote measured figures through `{c[claim name].range}`-style f
 """
 from __future__ import annotations
 
-from . import core, insights
+from . import core, insights, library, race, real
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 FIELDS = core.FIELDS
@@ -23,7 +23,7 @@ def _merge(*modules) -> dict:
     return words
 
 
-WORDS = _merge(core, insights)
+WORDS = _merge(core, insights, race, library, real)
 
 
 def lang_of(language) -> str:
