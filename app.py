@@ -1,5 +1,11 @@
-"""LoRA Playground: `python app.py`, then open http://127.0.0.1:7860."""
-from lora_demo.ui import launch
+"""LoRA Playground: `python app.py` (or `gradio app.py`, which reloads on edits), then open http://127.0.0.1:7860."""
+import gradio as gr
+
+from lora_demo.ui import build_demo, launch, make_services
+
+if gr.NO_RELOAD:  # start the worker processes once, not again on every hot reload
+    services = make_services()
+demo = build_demo(services)
 
 if __name__ == "__main__":
-    launch()
+    launch(demo)

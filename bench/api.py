@@ -47,24 +47,18 @@ def main() -> None:
     demo = None
     url = a.url
     if url is None:
-        import torch
-
         from lora_demo import ui
-        torch.set_num_threads(1)
-        ui.warm_up()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        demo = ui.build_demo()
-        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                    **ui.LAUNCH_KWARGS)
+        demo = ui.serve_in_process(port)
         url = f"http://127.0.0.1:{port}"
     try:
         one_run(url, data)  # warm-up
         runs = [one_run(url, data) for _ in range(a.runs)]
     finally:
         if demo is not None:
-            demo.close()
+            ui.close(demo)
     sizes = [b for r in runs for b in r["bytes"]]
     out = {
         "runs": a.runs,

@@ -59,8 +59,8 @@ def session_components(demo) -> int | None:
 def launch_in_process():
     """The app on a free loopback port in this process; returns (demo, url)."""
     from lora_demo import ui
-    port = free_port()  # ui.launch sets one torch thread, warms up, then serves as app.py does
-    demo = ui.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    port = free_port()
+    demo = ui.serve_in_process(port)
     return demo, f"http://127.0.0.1:{port}"
 
 
@@ -129,7 +129,8 @@ def main(argv=None) -> None:
                  log=lambda m: print(m, file=sys.stderr, flush=True),
                  probe=lambda: {"session_components": session_components(demo)})
     finally:
-        demo.close()
+        from lora_demo import ui
+        ui.close(demo)
     r["before_launch"] = before
     r["total_s"] = time.perf_counter() - t0
     if a.json:

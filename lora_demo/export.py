@@ -14,14 +14,14 @@ has none. Imports torch and safetensors, not peft or gradio.
 """
 from __future__ import annotations
 
+import io
 import json
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from .config import LoRAConfig
 from .methods.lora import add_lora, lora_layers
@@ -143,55 +143,49 @@ def base_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
             for key, value in model.state_dict().items() if key not in adapter_keys}
 
 
-def export_adapter(model: torch.nn.Module, folder: str | Path, *, base_config: dict | None = None,
-                   init: str | None = None) -> dict[str, Path]:
-    """Write a PEFT-loadable adapter plus the base it belongs to into folder; return name -> path.
+def adapter_files(model: torch.nn.Module, *, base_config: dict | None = None,
+                  init: str | None = None) -> dict[str, bytes]:
+    """file name -> contents of a PEFT-loadable adapter plus the base it belongs to, built in memory.
 
     The trained adapter is written as trained: an adapter_strength() setting is not baked in.
-    init names how A started ("peft", "seed", "gaussian"); it only fills init_lora_weights.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    init names how A started ("peft", "seed", "gaussian"); it only fills init_lora_weights."""
     base_config = dict(base_config) if base_config is not None else base_config_of(model)
     if set(base_config) != set(BASE_ARGS):
         raise ValueError(f"base_config needs exactly the keys {', '.join(BASE_ARGS)}")
-    paths = {name: folder / name for name in ("adapter_config.json", "adapter_model.safetensors",
-                                              "base_model.safetensors", "base_model.json",
-                                              "load_with_peft.py")}
-    config = adapter_config(model, init)
-    paths["adapter_config.json"].write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    save_file(adapter_tensors(model), paths["adapter_model.safetensors"], metadata={"format": "pt"})
-    save_file(base_tensors(model), paths["base_model.safetensors"], metadata={"format": "pt"})
-    paths["base_model.json"].write_text(json.dumps(base_config, indent=2) + "\n")
-    paths["load_with_peft.py"].write_text(LOAD_SCRIPT)
+    return {
+        "adapter_config.json": (json.dumps(adapter_config(model, init), indent=2, sort_keys=True) + "\n").encode(),
+        "adapter_model.safetensors": save(adapter_tensors(model), metadata={"format": "pt"}),
+        "base_model.safetensors": save(base_tensors(model), metadata={"format": "pt"}),
+        "base_model.json": (json.dumps(base_config, indent=2) + "\n").encode(),
+        "load_with_peft.py": LOAD_SCRIPT.encode(),
+    }
+
+
+def export_adapter(model: torch.nn.Module, folder: str | Path, *, base_config: dict | None = None,
+                   init: str | None = None) -> dict[str, Path]:
+    """Write adapter_files into folder; return name -> path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, data in adapter_files(model, base_config=base_config, init=init).items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
     return paths
 
 
-def export_zip(model: torch.nn.Module, *, folder_name: str = "lora_adapter",
-               base_config: dict | None = None, init: str | None = None) -> Path:
-    """Export into a fresh temporary folder and zip it (entries under folder_name/); return the zip's path."""
-    tmp = Path(tempfile.mkdtemp(prefix="lora_export_"))
-    paths = export_adapter(model, tmp / folder_name, base_config=base_config, init=init)
-    zip_path = tmp / f"{folder_name}.zip"
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, path in paths.items():
-            z.write(path, f"{folder_name}/{name}")
-    return zip_path
+def zip_bytes(files: dict[str, bytes], folder_name: str) -> bytes:
+    """A zip archive (in memory) of files under folder_name/."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(f"{folder_name}/{name}", data)
+    return buf.getvalue()
 
 
-def prune_exports(max_age_s: float = 3600.0) -> int:
-    """Delete export_zip's temporary folders older than max_age_s (a busy app makes one per run)."""
-    import shutil
-    import time
-    removed = 0
-    for folder in Path(tempfile.gettempdir()).glob("lora_export_*"):
-        try:
-            if time.time() - folder.stat().st_mtime > max_age_s:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
-        except OSError:  # another process removed it first
-            pass
-    return removed
+def adapter_zip(model: torch.nn.Module, *, folder_name: str = "lora_adapter", base_config: dict | None = None,
+                init: str | None = None) -> bytes:
+    """The export as one zip (entries under folder_name/), in memory: what the app offers for download."""
+    return zip_bytes(adapter_files(model, base_config=base_config, init=init), folder_name)
 
 
 def peft_loading_code(folder_name: str, target_modules) -> str:

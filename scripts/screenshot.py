@@ -20,19 +20,14 @@ def main() -> None:
     p.add_argument("--query", default="", help="URL query to open, e.g. '?rank=4'")
     a = p.parse_args()
 
-    import torch
     from playwright.sync_api import sync_playwright
 
     from lora_demo import ui
 
-    torch.set_num_threads(1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ui.warm_up()
-    demo = ui.build_demo()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **ui.LAUNCH_KWARGS)
+    demo = ui.serve_in_process(port)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=a.browser, args=ARGS)
@@ -45,7 +40,7 @@ def main() -> None:
             page.screenshot(path=a.out, full_page=True)
             browser.close()
     finally:
-        demo.close()
+        ui.close(demo)
     print(f"saved {a.out}")
 
 

@@ -12,14 +12,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def app_url():
-    import torch
-
     from lora_demo import ui
-    torch.set_num_threads(1)
-    ui.warm_up()
-    demo = ui.build_demo()
     port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **ui.LAUNCH_KWARGS)
+    demo = ui.serve_in_process(port)
     yield f"http://127.0.0.1:{port}"
-    demo.close()
+    ui.close(demo)

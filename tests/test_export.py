@@ -1,8 +1,8 @@
 """Export to PEFT's saved format, checked by loading the files with PEFT itself."""
+import io
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 import warnings
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from lora_demo.config import LoRAConfig
-from lora_demo.export import export_adapter, export_zip, model_from_state, peft_loading_code
+from lora_demo.export import adapter_zip, export_adapter, model_from_state, peft_loading_code
 from lora_demo.methods import count_parameters
 from lora_demo.methods.lora import add_lora, lora_layers, lora_parameters
 from lora_demo.model import BaseModel
@@ -161,18 +161,18 @@ def test_shown_peft_code_runs_as_written(tmp_path, monkeypatch):
 
 def test_export_zip_holds_the_folder(tmp_path):
     ours, _ = trained_lora_model()
-    zip_path = export_zip(ours, folder_name="moons_lora")
-    try:
-        assert zip_path.suffix == ".zip" and zip_path.is_file()
-        with zipfile.ZipFile(zip_path) as z:
-            assert set(z.namelist()) == {f"moons_lora/{f}" for f in FILES}
-            z.extractall(tmp_path)
-        theirs = load_with_peft(tmp_path / "moons_lora")
-        x = torch.randn(50, 2)
-        with torch.no_grad():
-            torch.testing.assert_close(theirs(x), ours(x), atol=1e-6, rtol=0)
-    finally:
-        shutil.rmtree(zip_path.parent)
+    data = adapter_zip(ours, folder_name="moons_lora")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert set(z.namelist()) == {f"moons_lora/{f}" for f in FILES}
+        z.extractall(tmp_path)
+    theirs = load_with_peft(tmp_path / "moons_lora")
+    x = torch.randn(50, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(theirs(x), ours(x), atol=1e-6, rtol=0)
+    # the folder export writes the same bytes as the zip holds
+    export_adapter(ours, tmp_path / "folder")
+    for f in FILES:
+        assert (tmp_path / "folder" / f).read_bytes() == (tmp_path / "moons_lora" / f).read_bytes(), f
 
 
 def test_model_from_state_rebuilds_a_model_from_numpy_copies():
@@ -218,7 +218,7 @@ def test_app_download_loads_in_peft_and_matches_the_run(tmp_path):
     cfg = RunConfig(data=DataConfig(n_samples=80), train=TrainConfig(pretrain_steps=30, adapt_steps=30))
     snap = train(cfg)
     ours = model_from_state(snap.model_state, cfg.lora)
-    with zipfile.ZipFile(export_zip(ours, init=cfg.lora.init)) as z:
+    with zipfile.ZipFile(io.BytesIO(adapter_zip(ours, init=cfg.lora.init))) as z:
         z.extractall(tmp_path)
     folder = tmp_path / "lora_adapter"
     args = json.loads((folder / "base_model.json").read_text())

@@ -5,16 +5,21 @@ tab's handler; nothing here is shared between users but the page definition.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from ..config import FLAT_FIELDS
-from ..links import settings_from_query
-from ..links import query_from_settings
+from ..links import query_from_settings, settings_from_query
+from ..scheduler import MAX_WAITING, Scheduler
 from ..text import LANGUAGES, t
+from ..workers import Pool, make_pool
 from . import insights_tab, train_tab
-from .page import DEFAULTS, SHIFT_FIELDS, Page
+from .downloads import Downloads
+from .page import SHIFT_FIELDS, Page
+from .relay import Services, caller_gone_check
 
-QUEUE_SIZE = 64        # waiting requests beyond this are told the queue is full
+QUEUE_SIZE = 64        # requests waiting in Gradio's own queue (ours is the scheduler's) beyond this are refused
 
 SHARE_JS = """(q) => {
   const url = window.location.origin + window.location.pathname + q;
@@ -40,11 +45,34 @@ footer {display: none !important}
 # our handlers turn every exception into a gr.Error themselves, so no stack trace can reach anyone.
 # state_session_capacity: Gradio keeps per-session copies of components; remembering the last 1,000
 # sessions (not 10,000) bounds that memory on a long-running workshop server.
+# max_threads: Gradio runs at most this many events at once, whatever their concurrency limits; every request
+# waiting in the scheduler's queue is one of them.
+# max_file_size: the app takes no uploads; Gradio's upload route stays open to anyone, so keep it tiny.
 LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True,
-                     state_session_capacity=1000)
+                     state_session_capacity=1000, max_threads=MAX_WAITING + 60, max_file_size="1kb")
 
 
-def build_demo() -> gr.Blocks:
+def launch_kwargs(demo: gr.Blocks) -> dict:
+    """LAUNCH_KWARGS plus the guards in front of Gradio (body size, REST-route readers, unknown functions)."""
+    from starlette.middleware import Middleware
+
+    from .guards import BodyGuard, CallWatch, unknown_function
+    middleware = [Middleware(BodyGuard), Middleware(CallWatch, watched=demo.services.call_readers)]
+    return dict(LAUNCH_KWARGS, app_kwargs={"middleware": middleware,
+                                           "exception_handlers": {KeyError: unknown_function}})
+
+
+def make_services(pool: Pool | None = None) -> Services:
+    """The pool (started in the background now), its scheduler and the download folder."""
+    from gradio.utils import get_upload_folder
+    pool = pool or make_pool()
+    pool.launch()
+    return Services(Scheduler(pool), Downloads(Path(get_upload_folder()) / "lora_downloads"))
+
+
+def build_demo(services: Services | None = None) -> gr.Blocks:
+    """The page; its heavy work runs in services' pool (a new local pool when none is given)."""
+    services = services or make_services()
     page = Page("en")
     lang = page.lang
     with gr.Blocks(title="LoRA Playground") as demo:
@@ -67,10 +95,10 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=3):
                 with gr.Tabs():
                     with gr.Tab(t(lang, "tab_train"), id="train-tab", elem_id="tab-train") as tab:
-                        runs = train_tab.build(page, train_btn)
+                        runs = train_tab.build(page, train_btn, services)
                     page.label(tab, "tab_train")
                     with gr.Tab(t(lang, "tab_insights"), id="insights-tab", elem_id="tab-insights") as tab:
-                        runs += insights_tab.build(page)
+                        runs += insights_tab.build(page, services)
                     page.label(tab, "tab_insights")
         stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
 
@@ -113,21 +141,29 @@ def build_demo() -> gr.Blocks:
         page.settings["hidden_layers"].change(layer_choices, [page.settings["hidden_layers"],
                                                               page.settings["target_modules"]],
                                               page.settings["target_modules"], queue=False, api_visibility="private")
-    demo.queue(default_concurrency_limit=train_tab.CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False)
+    services.caller_gone = caller_gone_check(demo, services.call_readers)
+    demo.services = services  # for closing its pool, and for tests and benchmarks
     return demo
 
 
-def warm_up() -> None:
-    """One tiny run through the handler, so that the first visitor does not pay for lazy imports."""
-    for _ in train_tab.train_stream(**dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10)):
-        pass
-
-
-def launch(**kwargs) -> gr.Blocks:
+def launch(demo: gr.Blocks | None = None, **kwargs) -> gr.Blocks:
     """Start the app; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured by Gradio itself."""
-    import torch
-    torch.set_num_threads(1)  # concurrent runs share the cores instead of fighting over them
-    warm_up()
-    demo = build_demo()
-    demo.launch(**{**LAUNCH_KWARGS, **kwargs})
+    demo = demo or build_demo()
+    demo.launch(**{**launch_kwargs(demo), **kwargs})
     return demo
+
+
+def serve_in_process(port: int, host: str = "127.0.0.1", demo: gr.Blocks | None = None) -> gr.Blocks:
+    """The app on host:port from this process (tests, benchmarks, scripts), returned once its workers are up."""
+    demo = demo or build_demo()
+    if not demo.services.scheduler.pool.wait_ready(180):
+        raise RuntimeError("the worker processes did not start")
+    demo.launch(prevent_thread_lock=True, server_name=host, server_port=port, quiet=True, **launch_kwargs(demo))
+    return demo
+
+
+def close(demo: gr.Blocks) -> None:
+    """Stop the server and the demo's worker processes."""
+    demo.close()
+    demo.services.scheduler.pool.close()

@@ -1,0 +1,44 @@
+"""The Train tab's job: a run streamed as ready-to-send updates (status, figures, results, download).
+
+Runs in a worker process: it builds and serialises every figure there, so the web process only relays.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import export, report
+from ..config import config_from_flat
+from ..fit import Guard
+from ..plots import encode
+from ..plots import run as run_plots
+from ..plots.replay import replay_figure
+from ..train import run
+from .payload import File, Plot, Update
+
+FRAMES = 16  # step-based snapshots per run, on top of start, phase change and end: the replay's frames
+
+
+def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
+    cfg = config_from_flat(values)
+    total = cfg.train.pretrain_steps + cfg.train.adapt_steps
+    frames = []          # (snapshot, picture) for the replay
+    base_sent = None     # the base field the two base figures were last drawn from
+    for snap in run(cfg, every_steps=max(1, total // FRAMES), max_snapshots=FRAMES + 8, guard=guard):
+        out = {"status": report.status_line(snap, cfg, lang)}
+        if snap.base_probs is not base_sent:  # changes while pretraining, frozen after
+            base_sent = snap.base_probs
+            src, tgt = run_plots.base_figures(snap, lang)
+            out.update(base_source=Plot(encode.dumps(src)), base_target=Plot(encode.dumps(tgt)))
+        out["lora_target"] = Plot(encode.dumps(run_plots.lora_figure(snap, lang)))
+        out["loss"] = Plot(encode.dumps(run_plots.run_loss_figure(snap, cfg, lang)))
+        out["params"] = Plot(encode.dumps(run_plots.run_params_figure(snap, cfg, lang)))
+        frames.append(snap)
+        done = (snap.step + (cfg.train.pretrain_steps if snap.phase == "adapt" else 0)) / total
+        if snap.done:
+            model = export.model_from_state(snap.model_state, cfg.lora)
+            out.update(results=report.results_markdown(snap, cfg, lang),
+                       download=File("lora_adapter.zip", export.adapter_zip(model, init=cfg.lora.init)),
+                       code=export.peft_loading_code("lora_adapter", cfg.lora.target_modules),
+                       metrics=report.metrics(snap, cfg),
+                       replay=Plot(encode.dumps(replay_figure(frames, cfg, lang))))
+        yield Update(out, progress=done, final=snap.done)

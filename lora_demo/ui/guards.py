@@ -1,0 +1,110 @@
+"""What the web server refuses before Gradio sees it, and what it notices about its callers.
+
+- BodyGuard: request bodies over MAX_BODY bytes get 413 (counted as they arrive, with or without a
+  Content-Length), and a JSON body for the queue that is not an object gets 422 instead of Gradio's 500.
+- CallWatch: remembers which events started through Gradio's REST route (`POST /gradio_api/call/<api>`)
+  have a reader on their result stream, so a job nobody reads can be dropped instead of run.
+- A KeyError from Gradio's routing (an unknown fn_index) becomes 404 instead of 500.
+
+Plain ASGI: no gradio import needed here, so it can be tested on its own.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+
+MAX_BODY = 256 * 1024   # the largest real request (every setting of /train) is under 2 kB; uploads are off
+QUEUE_PATHS = re.compile(r"^/gradio_api/(queue/join|call/[^/]+|call/v2/[^/]+)/?$")
+STREAM_PATH = re.compile(r"^/gradio_api/call/[^/]+/(?P<event>[0-9a-f]{16,64})/?$")
+
+
+async def _reply(send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyGuard:
+    def __init__(self, app, max_body: int = MAX_BODY):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            return await _reply(send, 413, f"request body too large: at most {self.max_body:,} bytes")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return await _reply(send, 413, f"request body too large: at most {self.max_body:,} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if QUEUE_PATHS.match(scope["path"]) and body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None  # not JSON at all: Gradio answers that itself with a 422
+            else:
+                if not isinstance(parsed, dict) or not isinstance(parsed.get("data", []), list):
+                    return await _reply(send, 422, 'the body must be a JSON object like {"data": [...]}')
+                # Gradio quotes a bad field's value in its 422, and a NaN or Infinity there crashes that reply
+                # (500); inside "data" the app's own checks name the setting, so only the rest is refused here
+                if any(not _finite(v) for k, v in parsed.items() if k != "data"):
+                    return await _reply(send, 422, "numbers outside data must be finite")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+        return await self.app(scope, replay, send)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+class CallWatch:
+    """Tracks result streams of REST-route events: event id -> when its reader came, or None once it left."""
+
+    def __init__(self, app, watched: dict):
+        self.app, self.watched = app, watched
+
+    async def __call__(self, scope, receive, send):
+        match = STREAM_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match is None or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        event = match.group("event")
+        self.watched[event] = time.monotonic()
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            self.watched[event] = None  # the reader is gone (or has read to the end)
+            if len(self.watched) > 10_000:  # forget the oldest; a dict keeps insertion order
+                for key in list(self.watched)[:5_000]:
+                    self.watched.pop(key, None)
+
+
+async def unknown_function(request, exc):
+    """Gradio looks a raw request's fn_index up in a dict: a KeyError there is a bad request, not a crash."""
+    from starlette.responses import JSONResponse
+    return JSONResponse({"detail": f"unknown function or event: {exc}"}, status_code=404)

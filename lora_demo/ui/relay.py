@@ -1,0 +1,206 @@
+"""Relaying a job from a worker to the page: take a place in the scheduler's queue, show the position
+while waiting, then pass the job's updates on at a pace the browser can draw, and stop the job as
+soon as its caller is gone, presses Stop, or replaces it with a new click.
+
+The handlers are async generators: a cancel reaches them at once (no thread to wait for), and a
+waiting user costs no thread at all.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+import gradio as gr
+from gradio.components.plot import PlotData
+
+from ..jobs.payload import File, JobError, Plot, Update
+from ..scheduler import Refused, Scheduler, client_key
+from ..text import t
+from .downloads import Downloads
+
+log = logging.getLogger("lora_demo")
+
+GAP = 0.2          # seconds between two updates sent to the page (faster makes the browser lag)
+MILESTONES = 6     # a short job is shown as this many evenly spaced frames, start and end included
+STALE_S = 1.0      # a slow job shows its latest frame at least this often
+CHECK_S = 0.5      # how often a waiting relay looks whether its caller is still there
+
+ERROR_TITLES = {"diverged": "err_stopped", "too_long": "err_stopped", "invalid": "err_invalid",
+                "cancelled": "err_stopped", "worker_died": "err_worker", "internal": "err_internal_title"}
+
+
+class _Gone(Exception):
+    """The caller left, or replaced this job with a newer one."""
+
+
+READER_GRACE_S = 10.0  # a job started by POST /gradio_api/call waits this long for someone to read its stream
+
+
+@dataclass
+class Services:
+    """What the handlers of one app share: the scheduler (and its pool), the download folder, the readers
+    of REST-route result streams (filled by guards.CallWatch), and a way to ask whether the caller of the
+    current event is still there: caller_gone(seconds since the handler started)."""
+    scheduler: Scheduler
+    downloads: Downloads
+    call_readers: dict = field(default_factory=dict)
+    caller_gone: Callable[[float], bool] = lambda waited: False
+
+
+def caller_gone_check(demo: gr.Blocks, readers: dict) -> Callable[[float], bool]:
+    """True once the page or client that started the current event has gone.
+
+    A page or gradio_client holds a stream open: Gradio marks its events dead when it closes. A raw
+    `POST /gradio_api/call/<api>` has no stream of its own (its session is the event): it counts as gone
+    when nobody has opened its result stream within READER_GRACE_S, or when that reader left. Reads
+    Gradio's own queue (a private part: if it changes, this answers False and jobs run to the end)."""
+    def gone(waited: float) -> bool:
+        try:
+            from gradio.context import LocalContext
+            event_id = LocalContext.event_id.get(None)
+            event = demo._queue.event_ids_to_events.get(event_id)
+            if event is None:
+                return False
+            if not event.alive:
+                return True
+            if event.session_hash == event_id:  # started through the REST route
+                seen = readers.get(event_id, "never")
+                return seen is None or (seen == "never" and waited > READER_GRACE_S)
+            return False
+        except Exception:
+            return False
+    return gone
+
+
+def identity(request: gr.Request | None) -> tuple[str, str]:
+    """(client key, session) of a request."""
+    if request is None:
+        return "local", "local"
+    headers = getattr(request, "headers", {}) or {}
+    peer = request.client.host if getattr(request, "client", None) else None
+    session = request.session_hash or ""
+    return client_key(peer, headers.get("x-forwarded-for"), session), session
+
+
+class _Frames:
+    """Buffers a job's updates and releases them as evenly spaced frames; output values merge in order."""
+
+    def __init__(self):
+        self.pending: list[Update] = []
+        self.next_milestone = 0.0
+        self.last_sent = -1e9
+
+    def due(self, now: float) -> Update | None:
+        """The update to show now, if one is due; older buffered ones are folded into it."""
+        if not self.pending or now - self.last_sent < GAP:
+            return None
+        ready = [i for i, u in enumerate(self.pending)
+                 if u.final or u.progress >= self.next_milestone or now - self.last_sent >= STALE_S]
+        if not ready:
+            return None
+        upto = ready[0]
+        merged = {}
+        for u in self.pending[:upto + 1]:
+            merged.update(u.outputs)
+        chosen = self.pending[upto]
+        del self.pending[:upto + 1]
+        self.last_sent = now
+        self.next_milestone = chosen.progress + 1.0 / (MILESTONES - 1) - 1e-9
+        return Update(merged, chosen.progress, chosen.final)
+
+
+async def relay(services: Services, request: gr.Request | None, kind: str, values: dict, lang: str,
+                names: tuple, blank: dict, seconds: float, predicted_s: float) -> AsyncIterator[tuple]:
+    """The handler body: yields one tuple of output values (in `names` order) per update."""
+    scheduler = services.scheduler
+    shown = {n: blank.get(n) for n in names}  # what the page shows; every yield re-sends the same objects
+    client, session = identity(request)
+    try:
+        ticket = scheduler.open(client, session, kind, predicted_s)
+    except Refused as e:
+        raise gr.Error(t(lang, e.key, **e.fields), title=t(lang, "err_busy"), print_exception=False) from None
+
+    def out() -> tuple:
+        return tuple(shown[n] for n in names)
+
+    began = time.monotonic()
+
+    def gone() -> bool:
+        return ticket.replaced.is_set() or services.caller_gone(time.monotonic() - began)
+
+    stream = pull = None
+    try:
+        shown["status"] = t(lang, "starting") if scheduler.pool.ready else t(lang, "starting_workers")
+        yield out()
+        async for ahead in scheduler.wait(ticket):
+            if gone():
+                raise _Gone
+            shown["status"] = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
+            yield out()
+        stream = scheduler.run(ticket, kind, values, lang, seconds)
+        frames = _Frames()
+        pull = asyncio.ensure_future(anext(stream, None))
+        finished = False
+        while not finished or frames.pending:
+            now = time.monotonic()
+            update = frames.due(now)
+            if update is not None:
+                _apply(update, shown, services.downloads)
+                yield out()
+                continue
+            wait = CHECK_S if not frames.pending else max(0.0, GAP - (now - frames.last_sent)) + 1e-3
+            if not finished:
+                done, _ = await asyncio.wait({pull}, timeout=wait)
+                if done:
+                    item = pull.result()
+                    if item is None:
+                        finished = True
+                    else:
+                        frames.pending.append(item)
+                        pull = asyncio.ensure_future(anext(stream, None))
+            else:
+                await asyncio.sleep(wait)
+            if gone():
+                raise _Gone
+    except _Gone:
+        if ticket.replaced.is_set():
+            shown["status"] = t(lang, "replaced")
+            yield out()
+    except JobError as e:
+        if ticket.replaced.is_set():  # stopped because the same session started a newer job of this kind
+            shown["status"] = t(lang, "replaced")
+            yield out()
+            return
+        if e.kind == "internal":
+            log.error("%s job failed for %s", kind, values)
+        raise gr.Error(_message(e, lang), title=t(lang, ERROR_TITLES.get(e.kind, "err_stopped")),
+                       print_exception=False) from None
+    finally:
+        if pull is not None and not pull.done():
+            pull.cancel()  # the job's stream notices at once and asks its worker to stop
+            await asyncio.wait({pull})
+        if stream is not None:
+            await stream.aclose()
+        scheduler.close(ticket)
+
+
+def _message(e: JobError, lang: str) -> str:
+    if e.kind == "internal":
+        return t(lang, "err_internal")
+    if e.kind == "worker_died":
+        return t(lang, "err_worker_died")
+    return e.message or t(lang, "err_stopped")
+
+
+def _apply(update: Update, shown: dict, downloads: Downloads) -> None:
+    """Fold an update's outputs into what the page shows, converted to what gradio components take."""
+    for name, value in update.outputs.items():
+        if isinstance(value, Plot):
+            value = PlotData(type="plotly", plot=value.json)
+        elif isinstance(value, File):
+            value = str(downloads.store(value.name, value.data))
+        if name in shown:
+            shown[name] = value
