@@ -50,6 +50,7 @@ class _Worker:
         self.job_id = None
         self.inbox: asyncio.Queue | None = None
         self.dead = False
+        self.loop = None
 
     def wait_ready(self, timeout: float = 120.0) -> "_Worker":
         """Block until the process says it is ready (it has imported the engine)."""
@@ -59,9 +60,11 @@ class _Worker:
         return self
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start reading the pipe into the loop (call from the loop's thread)."""
+        """Deliver the pipe's messages into this loop from now on (call from the loop's thread)."""
+        first = getattr(self, "loop", None) is None
         self.loop = loop
-        threading.Thread(target=self._read, daemon=True, name="lora-worker-reader").start()
+        if first:
+            threading.Thread(target=self._read, daemon=True, name="lora-worker-reader").start()
 
     def _read(self) -> None:
         while True:
@@ -71,8 +74,8 @@ class _Worker:
                 msg = ("died",)
             try:
                 self.loop.call_soon_threadsafe(self._deliver, msg)
-            except RuntimeError:  # the loop is closed: the app is shutting down
-                return
+            except RuntimeError:  # that loop is closed (shutting down, or a test's loop ended): drop it
+                pass
             if msg[0] == "died":
                 return
 
@@ -166,12 +169,14 @@ class LocalPool(Pool):
             raise JobError("worker_died", f"the worker processes did not start: {self._launch_error}")
         if self._loop is loop:  # another caller attached meanwhile
             return
+        # the first loop, or a new one (each test's asyncio.run): every live worker now reports to it
         self._loop, self._idle = loop, asyncio.Queue()
-        for worker in self._fresh:
-            worker.attach(loop)
-            self._workers.append(worker)
-            self._idle.put_nowait(worker)
+        self._workers += self._fresh
         self._fresh = []
+        for worker in self._workers:
+            worker.attach(loop)
+            worker.job_id, worker.inbox = None, None
+            self._idle.put_nowait(worker)
 
     async def _spawn(self) -> _Worker:
         worker = await self._loop.run_in_executor(None, self._new_worker)

@@ -1,0 +1,93 @@
+"""The fair queue in front of the workers, with a stand-in pool: shares, replacement, order, the heavy lane."""
+import asyncio
+
+import pytest
+
+from lora_demo.jobs.payload import JobError
+from lora_demo.scheduler import Refused, Scheduler, client_key
+
+
+class FakePool:
+    size = 2
+
+
+def open_many(s: Scheduler, specs):
+    return [s.open(client, session, "train", seconds) for client, session, seconds in specs]
+
+
+def test_each_client_holds_a_small_share_and_the_queue_has_a_bound():
+    async def main():
+        s = Scheduler(FakePool(), per_client=3, max_waiting=5)
+        open_many(s, [("a", f"s{i}", 0.5) for i in range(3)])
+        with pytest.raises(Refused) as err:
+            s.open("a", "s9", "train", 0.5)
+        assert err.value.key == "busy_client" and err.value.fields == {"most": 3}
+        open_many(s, [(c, c, 0.5) for c in "bcde"])  # a: 2 running + 1 waiting; 4 more wait: 5 in all
+        with pytest.raises(Refused) as err:
+            s.open("z", "z", "train", 0.5)
+        assert err.value.key == "busy_server"
+    asyncio.run(main())
+
+
+def test_a_new_request_of_a_session_replaces_its_previous_one():
+    async def main():
+        s = Scheduler(FakePool())
+        first = s.open("a", "tab", "train", 0.5)
+        other_kind = s.open("a", "tab", "insights", 0.5)
+        second = s.open("a", "tab", "train", 0.5)
+        assert first.replaced.is_set() and not other_kind.replaced.is_set()
+        assert first not in s._running and second.running and other_kind.running
+        return s.stats()
+    assert asyncio.run(main()) == {"waiting": 0, "running": 2, "clients": 1}
+
+
+def test_a_burst_from_one_client_does_not_keep_another_waiting():
+    async def main():
+        s = Scheduler(FakePool(), per_client=4)
+        burst = open_many(s, [("a", f"s{i}", 0.5) for i in range(4)])  # two run, two wait
+        late = s.open("b", "b", "train", 0.5)
+        assert s.position(late) == 0  # b has nothing running, so it goes before a's waiting jobs
+        s.close(burst[0])
+        assert late.running and not burst[2].running
+        positions = []
+        async for ahead in s.wait(burst[2], every=0.01):
+            positions.append(ahead)
+            s.close(burst[1])
+        return positions, burst[2].running
+    positions, running = asyncio.run(main())
+    assert positions == [0] and running
+
+
+def test_heavy_jobs_leave_a_worker_for_light_ones():
+    async def main():
+        s = Scheduler(FakePool(), per_client=4, heavy_s=3.0)
+        heavy = open_many(s, [(f"h{i}", f"h{i}", 20.0) for i in range(4)])
+        light = s.open("l", "l", "train", 0.5)
+        return [h.running for h in heavy], light.running
+    heavy, light = asyncio.run(main())
+    assert heavy == [True, False, False, False] and light
+
+
+def test_a_closed_waiting_ticket_stops_waiting():
+    async def main():
+        s = Scheduler(FakePool(), per_client=4)
+        open_many(s, [("a", "1", 0.5), ("a", "2", 0.5)])
+        waiting = s.open("b", "3", "train", 0.5)
+        s.close(waiting)
+        with pytest.raises(JobError):
+            async for _ in s.wait(waiting, every=0.01):
+                pass
+        return s.stats()
+    assert asyncio.run(main())["waiting"] == 0
+
+
+@pytest.mark.parametrize("peer,forwarded,expected", [
+    ("192.168.1.20", None, "192.168.1.20"),                     # a laptop on the LAN
+    ("10.0.0.3", "9.9.9.9", "9.9.9.9"),                 # behind a proxy: the address it saw
+    ("10.0.0.3", "1.2.3.4, 9.9.9.9, 10.0.0.9", "9.9.9.9"),  # the left entry is the client's own claim
+    ("10.0.0.3", "garbage", "10.0.0.3"),
+    ("8.8.4.4", "1.2.3.4", "8.8.4.4"),                  # a public peer is no proxy: ignore the header
+    (None, None, "session"),
+])
+def test_client_key(peer, forwarded, expected):
+    assert client_key(peer, forwarded, "session") == expected
