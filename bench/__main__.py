@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from bench.load import ROOT, start_app, stop_app
+from bench.procs import ROOT, start_app, stop_app
 
 TIMEOUT = 900  # seconds allowed for any one benchmark subprocess
 

@@ -26,7 +26,8 @@ import sys
 import threading
 import time
 
-from bench.load import DEFAULTS, client_for, finish, free_port, proc_stats
+from bench.load import DEFAULTS, client_for, finish
+from bench.procs import free_port, proc_stats
 
 RSS_LIMIT_MB = 50.0
 FD_SLACK = 3

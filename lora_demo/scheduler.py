@@ -53,11 +53,14 @@ def _public(host: str) -> bool:
         return False
 
 
-def client_key(peer: str | None, forwarded_for: str | None, session: str | None) -> str:
-    """The address a request comes from. Behind a proxy (a Hugging Face Space) the direct peer is the proxy:
-    then the right-most public address in X-Forwarded-For is the one the proxy saw (entries to its left are
-    whatever the client wrote, so they are not trusted). On a LAN the peer itself tells laptops apart."""
-    if forwarded_for and (peer is None or not _public(peer)):
+def client_key(peer: str | None, forwarded_for: str | None, session: str | None, behind_proxy: bool = False) -> str:
+    """The address a request comes from.
+
+    On a laptop serving a room the peer itself tells laptops apart, and a header a client writes is not
+    trusted. Behind a proxy (a Hugging Face Space: behind_proxy) the peer is the proxy; then the right-most
+    public address in X-Forwarded-For is the one the proxy saw (entries to its left are whatever the client
+    wrote). Uvicorn already resolves the header for a proxy on this machine (a loopback peer)."""
+    if behind_proxy and forwarded_for and (peer is None or not _public(peer)):
         for hop in reversed(forwarded_for.split(",")):
             if _public(hop):
                 return hop.strip()

@@ -81,13 +81,14 @@ def test_a_closed_waiting_ticket_stops_waiting():
     assert asyncio.run(main())["waiting"] == 0
 
 
-@pytest.mark.parametrize("peer,forwarded,expected", [
-    ("192.168.1.20", None, "192.168.1.20"),                     # a laptop on the LAN
-    ("10.0.0.3", "9.9.9.9", "9.9.9.9"),                 # behind a proxy: the address it saw
-    ("10.0.0.3", "1.2.3.4, 9.9.9.9, 10.0.0.9", "9.9.9.9"),  # the left entry is the client's own claim
-    ("10.0.0.3", "garbage", "10.0.0.3"),
-    ("8.8.4.4", "1.2.3.4", "8.8.4.4"),                  # a public peer is no proxy: ignore the header
-    (None, None, "session"),
+@pytest.mark.parametrize("peer,forwarded,proxy,expected", [
+    ("192.168.1.20", None, False, "192.168.1.20"),               # a laptop on the LAN
+    ("192.168.1.20", "9.9.9.9", False, "192.168.1.20"),          # ... whose own header is not trusted
+    ("10.0.0.3", "9.9.9.9", True, "9.9.9.9"),                    # on a Space: the address the proxy saw
+    ("10.0.0.3", "1.2.3.4, 9.9.9.9, 10.0.0.9", True, "9.9.9.9"),  # the left entry is the client's own claim
+    ("10.0.0.3", "garbage", True, "10.0.0.3"),
+    ("8.8.4.4", "1.2.3.4", True, "8.8.4.4"),                     # a public peer is no proxy: ignore the header
+    (None, None, False, "session"),
 ])
-def test_client_key(peer, forwarded, expected):
-    assert client_key(peer, forwarded, "session") == expected
+def test_client_key(peer, forwarded, proxy, expected):
+    assert client_key(peer, forwarded, "session", proxy) == expected

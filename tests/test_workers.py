@@ -113,6 +113,8 @@ def test_pool_size_comes_from_the_environment():
     assert make_pool({}).size == len(os.sched_getaffinity(0))
     with pytest.raises(ValueError, match="LORA_WORKERS"):
         make_pool({"LORA_WORKERS": "two"})
+    inline = "threads of the web process"
+    assert make_pool({"LORA_WORKERS": "0"}).name == make_pool({"SPACES_ZERO_GPU": "true"}).name == inline
 
 
 ray = pytest.importorskip("ray")
@@ -144,3 +146,11 @@ def test_ray_gives_the_same_numbers_and_stops(ray_pool, pool):
         assert a["accuracy"] == b["accuracy"] and a["final_loss"] == b["final_loss"]
     assert all(a["accuracy"] == ours[0]["accuracy"] for a in after)
     assert ray_pool.size == 2
+
+
+def test_inline_pool_runs_the_same_job_in_a_thread():
+    from lora_demo.workers.inline import InlinePool
+
+    async def once():
+        return await final(InlinePool(1), QUICK)
+    assert run(once())["accuracy"] == in_process(QUICK)["accuracy"]

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from .. import evaluate, fit
 from ..data import Task
+from ..gpu import device, gpu_task
 from ..fit import UNGUARDED, Guard
 from ..methods.base import frozen_copy
 from ..methods.lora import init_A
@@ -61,9 +62,10 @@ class Batch:
     accuracy: np.ndarray     # (K,) on the test split
 
 
+@gpu_task
 def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalings: list[float],
                   init: str, steps: int, lr: float, generator: torch.Generator,
-                  guard: Guard = UNGUARDED) -> Batch:
+                  guard: Guard = UNGUARDED, on: torch.device | None = None) -> Batch:
     """K LoRA models (rank ranks[k], scaling scalings[k]) trained in one loop.
 
     A padded row of A meets a zero column of B, so both get zero gradient, Adam leaves them at zero,
@@ -72,7 +74,8 @@ def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalin
     (equal up to float rounding: the matmuls sum in another order). A model that diverges shows as
     a non-finite curve; it does not disturb the others.
     """
-    base = frozen_copy(base)
+    dev = on or device()  # a GPU on ZeroGPU; the random draws stay on the CPU, so A is the same either way
+    base = frozen_copy(base).to(dev)
     K, R = len(ranks), max(ranks)
     adapters = {}
     for name in targets:
@@ -84,10 +87,12 @@ def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalin
             A_k = torch.empty(r, adapters[name][0].shape[2])
             init_A(A_k, init, r, g)
             adapters[name][0][k, :r] = A_k  # B stays zero: every model starts as the base
+    adapters = {name: (A.to(dev), B.to(dev)) for name, (A, B) in adapters.items()}
     params = [t.requires_grad_() for pair in adapters.values() for t in pair]
     opt = torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all K updates, same rule
-    scale = torch.tensor(scalings, dtype=torch.float32).view(K, 1, 1)
-    X, y = torch.from_numpy(task.X_train), torch.from_numpy(task.y_train).repeat(K)  # y: (K * N,)
+    scale = torch.tensor(scalings, dtype=torch.float32).view(K, 1, 1).to(dev)
+    X = torch.from_numpy(task.X_train).to(dev)
+    y = torch.from_numpy(task.y_train).repeat(K).to(dev)  # (K * N,)
     record = []
 
     def loss_fn() -> torch.Tensor:
@@ -99,10 +104,9 @@ def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalin
         pass
     with torch.no_grad():
         train_loss = batched_losses(batched_forward(base, X, adapters, scale), y)
-        logits = batched_forward(base, torch.from_numpy(task.X_test), adapters, scale)
-        y_te = torch.from_numpy(task.y_test)
+        logits = batched_forward(base, torch.from_numpy(task.X_test).to(dev), adapters, scale)
+        y_te = torch.from_numpy(task.y_test).to(dev)
         test_loss = batched_losses(logits, y_te.repeat(K))
         acc = (logits.argmax(2) == y_te).float().mean(1)
     curves = torch.stack(record, dim=1) if record else torch.empty(K, 0)
-    return Batch(evaluate.as_numpy(curves), evaluate.as_numpy(train_loss), evaluate.as_numpy(test_loss),
-                 evaluate.as_numpy(acc))
+    return Batch(*(evaluate.as_numpy(t.cpu()) for t in (curves, train_loss, test_loss, acc)))

@@ -11,11 +11,13 @@ from ..config import ConfigError
 from ..fit import Cancelled, Guard, RunTooLong, TrainingDiverged
 from .insights import insights_job
 from .payload import JobError, Update
+from .seeds import seeds_job
 from .train import train_job
 
 JOBS: dict[str, Callable[..., Iterator[Update]]] = {
     "train": train_job,
     "insights": insights_job,
+    "seeds": seeds_job,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
@@ -75,6 +76,11 @@ def caller_gone_check(demo: gr.Blocks, readers: dict) -> Callable[[float], bool]
     return gone
 
 
+def behind_proxy() -> bool:
+    """On a Hugging Face Space (SPACE_ID is set there) or when the host says so (LORA_BEHIND_PROXY=1)."""
+    return bool(os.environ.get("SPACE_ID")) or os.environ.get("LORA_BEHIND_PROXY") == "1"
+
+
 def identity(request: gr.Request | None) -> tuple[str, str]:
     """(client key, session) of a request."""
     if request is None:
@@ -82,7 +88,7 @@ def identity(request: gr.Request | None) -> tuple[str, str]:
     headers = getattr(request, "headers", {}) or {}
     peer = request.client.host if getattr(request, "client", None) else None
     session = request.session_hash or ""
-    return client_key(peer, headers.get("x-forwarded-for"), session), session
+    return client_key(peer, headers.get("x-forwarded-for"), session, behind_proxy()), session
 
 
 class _Frames:
@@ -113,8 +119,10 @@ class _Frames:
 
 
 async def relay(services: Services, request: gr.Request | None, kind: str, values: dict, lang: str,
-                names: tuple, blank: dict, seconds: float, predicted_s: float) -> AsyncIterator[tuple]:
-    """The handler body: yields one tuple of output values (in `names` order) per update."""
+                names: tuple, blank: dict, seconds: float, predicted_s: float,
+                status: str = "status") -> AsyncIterator[tuple]:
+    """The handler body: yields one tuple of output values (in `names` order) per update; the output
+    named `status` carries the waiting and stopping messages."""
     scheduler = services.scheduler
     shown = {n: blank.get(n) for n in names}  # what the page shows; every yield re-sends the same objects
     client, session = identity(request)
@@ -133,12 +141,12 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
 
     stream = pull = None
     try:
-        shown["status"] = t(lang, "starting") if scheduler.pool.ready else t(lang, "starting_workers")
+        shown[status] = t(lang, "starting") if scheduler.pool.ready else t(lang, "starting_workers")
         yield out()
         async for ahead in scheduler.wait(ticket):
             if gone():
                 raise _Gone
-            shown["status"] = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
+            shown[status] = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
             yield out()
         stream = scheduler.run(ticket, kind, values, lang, seconds)
         frames = _Frames()
@@ -167,11 +175,11 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
                 raise _Gone
     except _Gone:
         if ticket.replaced.is_set():
-            shown["status"] = t(lang, "replaced")
+            shown[status] = t(lang, "replaced")
             yield out()
     except JobError as e:
         if ticket.replaced.is_set():  # stopped because the same session started a newer job of this kind
-            shown["status"] = t(lang, "replaced")
+            shown[status] = t(lang, "replaced")
             yield out()
             return
         if e.kind == "internal":

@@ -17,6 +17,7 @@ BUDGET_S = 15.0        # refused up front when lora_demo.cost predicts more seco
 # the API's outputs in this order; metrics stay last (the README unpacks `*_, metrics = client.predict(...)`)
 NAMES = ("status", "base_source", "base_target", "lora_target", "loss", "params", "results", "download", "code",
          "replay", "metrics")
+SEEDS_NAMES = ("seeds_status", "seeds_plot", "seeds_table")
 
 
 def make_handler(services: Services):
@@ -34,7 +35,22 @@ def make_handler(services: Services):
         async for out in relay(services, request, "train", flat_from_config(cfg), lang, NAMES, blank, RUN_SECONDS,
                                predicted):
             yield out
-    return train_stream
+    async def seeds_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset,
+                           factor, shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules,
+                           init, lr, pretrain_steps, adapt_steps, language="en", request: gr.Request = None):
+        """The same settings on 10 seeds: every accuracy per seed, as the runs finish."""
+        from ..insights.seeds import N_SEEDS
+        values = {k: v for k, v in locals().items() if k in FLAT_FIELDS or k == "language"}
+        cfg, lang = checked(values)
+        predicted = N_SEEDS * cost.run_seconds(cfg, snapshots=0)
+        if predicted > BUDGET_S:
+            raise gr.Error(t(lang, "too_costly", seconds=predicted, most=BUDGET_S), title=t(lang, "err_invalid"),
+                           print_exception=False)
+        async for out in relay(services, request, "seeds", flat_from_config(cfg), lang, SEEDS_NAMES,
+                               {"seeds_status": t(lang, "starting"), "seeds_table": ""}, RUN_SECONDS, predicted,
+                               status="seeds_status"):
+            yield out
+    return train_stream, seeds_stream
 
 
 def build(page: Page, train_btn, services: Services) -> list:
@@ -59,6 +75,13 @@ def build(page: Page, train_btn, services: Services) -> list:
             out["params"] = gr.Plot(show_label=False, elem_id="plot-params")
             page.caption("cap_params")
     out["results"] = gr.Markdown(elem_id="results")
+    with gr.Accordion(t(lang, "seeds_button"), open=False) as seeds_acc:
+        page.markdown("seeds_intro", elem_classes="caption")
+        seeds_btn = page.words(gr.Button(t(lang, "seeds_button"), size="sm", elem_id="seeds-run"), "seeds_button")
+        seeds_out = {"seeds_status": gr.Markdown(elem_id="seeds-status"),
+                     "seeds_plot": gr.Plot(show_label=False, elem_id="plot-seeds"),
+                     "seeds_table": gr.Markdown(elem_id="seeds-table")}
+    page.label(seeds_acc, "seeds_button")
     page.markdown("h_replay")
     out["replay"] = gr.Plot(show_label=False, elem_id="plot-replay")
     page.caption("cap_replay")
@@ -71,11 +94,14 @@ def build(page: Page, train_btn, services: Services) -> list:
     page.label(metrics_acc, "metrics_json")
 
     outputs = [out[n] for n in NAMES]
-    handler = make_handler(services)
+    handler, seeds_handler = make_handler(services)
     kwargs = dict(concurrency_limit=None, show_progress="minimal", show_progress_on=[out["status"]],
                   preprocess=False,  # raw values: the handler checks each
                   trigger_mode="multiple")  # a new click replaces the running one (the scheduler stops it)
-    runs = [train_btn.click(handler, page.inputs, outputs, api_name="train", **kwargs)]
+    runs = [train_btn.click(handler, page.inputs, outputs, api_name="train", **kwargs),
+            seeds_btn.click(seeds_handler, page.inputs, [seeds_out[n] for n in SEEDS_NAMES], api_name="seeds",
+                            concurrency_limit=None, show_progress="minimal",
+                            show_progress_on=[seeds_out["seeds_status"]], preprocess=False, trigger_mode="multiple")]
     setting_widgets = [page.settings[name] for name in FLAT_FIELDS]
     for key, btn in preset_btns.items():
         def apply_preset(lang, key=key):

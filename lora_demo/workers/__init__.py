@@ -1,6 +1,7 @@
 """Where the work runs: a pool of local worker processes (the default) or a Ray cluster.
 
-    LORA_WORKERS=N        local worker processes (default: the cores this process may use)
+    LORA_WORKERS=N        local worker processes (default: the cores this process may use);
+                          0 runs jobs in threads of the web process (what a ZeroGPU Space does)
     LORA_RAY_ADDRESS=…    run jobs on Ray instead: "auto" (a local Ray started by `ray start --head`,
                           or a new one), or a cluster's address such as "ray://head:10001"
 
@@ -18,10 +19,14 @@ def make_pool(environ=os.environ) -> Pool:
     if address:
         from .ray_pool import RayPool
         return RayPool(address)
-    from .local import LocalPool
     size = environ.get("LORA_WORKERS", "").strip()
-    if size and not (size.isdigit() and int(size) >= 1):
-        raise ValueError(f"LORA_WORKERS must be a whole number ≥ 1; got {size!r}")
+    if size and not size.isdigit():
+        raise ValueError(f"LORA_WORKERS must be a whole number (0 for no worker processes); got {size!r}")
+    if size == "0" or environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true"):
+        # on ZeroGPU the GPU is lent to the web process's own @spaces.GPU functions
+        from .inline import InlinePool
+        return InlinePool(1)
+    from .local import LocalPool
     return LocalPool(int(size) if size else None)
 
 
