@@ -1,4 +1,9 @@
 """LoRA Playground: `python app.py` (or `gradio app.py`, which reloads on edits), then open http://127.0.0.1:7860."""
+import os
+
+if os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true"):
+    import spaces  # noqa: F401  on a ZeroGPU Space, before anything imports torch (the package patches it)
+
 import gradio as gr
 
 from lora_demo.ui import build_demo, launch, make_services

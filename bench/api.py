@@ -21,7 +21,7 @@ def one_run(url: str, data: list) -> dict:
     r = httpx.post(f"{url}/gradio_api/call/train", json={"data": data}, timeout=60)
     r.raise_for_status()
     event_id = r.json()["event_id"]
-    times, sizes, kind = [], [], None
+    times, sizes, kind, first_figure = [], [], None, None
     with httpx.stream("GET", f"{url}/gradio_api/call/train/{event_id}", timeout=120) as s:
         for line in s.iter_lines():
             if line.startswith("event:"):
@@ -29,10 +29,13 @@ def one_run(url: str, data: list) -> dict:
             elif line.startswith("data:") and kind in ("generating", "complete"):
                 times.append(time.perf_counter() - t0)
                 sizes.append(len(line.encode()))
+                if first_figure is None and json.loads(line[5:])[1] is not None:  # the base's boundary
+                    first_figure = times[-1]
             elif line.startswith("data:") and kind == "error":
                 raise RuntimeError(line)
     # the REST route repeats the last update as "complete": count it once
-    return {"first": times[0], "final": times[-1], "updates": len(times) - 1, "bytes": sizes[:-1]}
+    return {"first": times[0], "first_figure": first_figure, "final": times[-1], "updates": len(times) - 1,
+            "bytes": sizes[:-1]}
 
 
 def main() -> None:
@@ -63,6 +66,7 @@ def main() -> None:
     out = {
         "runs": a.runs,
         "click_to_first_update_s": statistics.median(r["first"] for r in runs),
+        "click_to_first_figure_s": statistics.median(r["first_figure"] for r in runs),
         "click_to_final_update_s": statistics.median(r["final"] for r in runs),
         "updates_per_run": statistics.median(r["updates"] for r in runs),
         "bytes_per_update_median": statistics.median(sizes),

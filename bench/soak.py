@@ -1,94 +1,91 @@
-"""Many runs in a row: does the app's process grow in memory, file descriptors or threads?
+"""Many runs and many sessions: does the app's process tree (web process, forkserver, workers) grow?
 
-Launches the app in this process (as tests/conftest.py does), then calls /train --runs times in a
-row through one gradio_client session (default settings, or 80 samples and 20 + 20 steps with
---small). Server and client share this process, so /proc/self covers both: resident memory
-(VmRSS), open file descriptors (/proc/self/fd) and threads (threading.active_count(), plus the
-OS count that includes torch's). Baseline: after --warmup runs; end: after the last run, once
-idle threads have had up to 15 s to exit.
+Against `python app.py` (or the process tree of this process, for the in-process check in the tests):
+  --runs N      N calls of /train in a row through one gradio_client session
+  --sessions M  M new sessions (a new client each), one /train call each
+Samples the whole tree: resident memory (sum of RSS, and of PSS, which counts pages the forked workers
+share only once), open file descriptors, threads and processes, after a warm-up and at the end (once idle
+threads have had time to exit). Limits (the hardening issue): RSS growth ≤ 50 MB over 500 runs in one
+session and ≤ 100 MB over 1,000 sessions; no leaked processes; fds and threads back within a small slack.
 
-Rule (a leak is any of these failing):
-  RSS growth (end - baseline)      <= 50 MB
-  open fds (end - baseline)        <= 3   (a pooled connection may come and go)
-  Python threads (end - baseline)  <= 3   (Gradio's worker pool keeps a few idle threads)
-Also shown, to tell a leak from allocator behaviour: RSS after glibc's malloc_trim(0) (free heap
-handed back to the OS) and the number of components held in Gradio's per-session state.
-
-    python -m bench.soak [--runs 200] [--small] [--warmup 5] [--json]
+    python -m bench.soak [--runs 500] [--sessions 1000] [--small] [--json]
 """
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import json
+import os
 import sys
-import threading
 import time
+from pathlib import Path
 
-from bench.load import DEFAULTS, client_for, finish
-from bench.procs import free_port, proc_stats
+from bench.load import client_for, finish
+from bench.procs import start_app, stop_app, tree
+from lora_demo.links import DEFAULTS
 
-RSS_LIMIT_MB = 50.0
+RUNS_LIMIT_MB = 50.0
+SESSIONS_LIMIT_MB = 100.0
+RSS_LIMIT_MB = RUNS_LIMIT_MB
 FD_SLACK = 3
 THREAD_SLACK = 3
 SMALL = dict(DEFAULTS, n_samples=80, pretrain_steps=20, adapt_steps=20)
 
 
-def sample() -> dict:
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def sample(pid: int | None = None) -> dict:
+    """The process tree of pid (default: this process) summed: RSS, PSS, fds, threads, processes."""
     gc.collect()
-    return dict(proc_stats(), py_threads=threading.active_count())
+    pids = tree(pid or os.getpid())
+    out = {"rss_mb": 0.0, "pss_mb": 0.0, "fds": 0, "threads": 0, "processes": 0}
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            fields = {line.split(":")[0]: line.split(":")[1].split() for line in status.splitlines() if ":" in line}
+            out["rss_mb"] += int(fields["VmRSS"][0]) / 1024
+            out["threads"] += int(fields["Threads"][0])
+            out["fds"] += len(os.listdir(f"/proc/{p}/fd"))
+            out["pss_mb"] += _pss_mb(p)
+            out["processes"] += 1
+        except (OSError, KeyError, IndexError):
+            continue
+    return out
 
 
-def rss_after_malloc_trim() -> float | None:
-    """RSS once glibc has returned its free heap pages to the OS: what stays is memory still in use."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        return None
-    return sample()["rss_mb"]
-
-
-def session_components(demo) -> int | None:
-    """Components held in the per-session state of an in-process app (Gradio internals; None if unknown)."""
-    try:
-        return sum(len(s.blocks_config.blocks) for s in demo.state_holder.session_data.values())
-    except AttributeError:
-        return None
-
-
-def launch_in_process():
-    """The app on a free loopback port in this process; returns (demo, url)."""
-    from lora_demo import ui
-    port = free_port()
-    demo = ui.serve_in_process(port)
-    return demo, f"http://127.0.0.1:{port}"
-
-
-def settle(base: dict, seconds: float) -> dict:
+def settle(pid: int | None, base: dict, seconds: float) -> dict:
     """Sample until fds and threads are back within the slack of base, or seconds have passed."""
     end = time.monotonic() + seconds
     while True:
-        now = sample()
-        back = now["fds"] - base["fds"] <= FD_SLACK and now["py_threads"] - base["py_threads"] <= THREAD_SLACK
+        now = sample(pid)
+        back = now["fds"] - base["fds"] <= FD_SLACK and now["threads"] - base["threads"] <= THREAD_SLACK
         if back or time.monotonic() > end:
             return now
         time.sleep(0.5)
 
 
-def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, settle_s: float = 15.0,
-         per_run_s: float = 90.0, log=None, probe=None) -> dict:
-    """runs calls of /train in a row after warmup calls; resource samples, growth and the verdict.
+def growth(base: dict, end: dict) -> dict:
+    return {k: end[k] - base[k] for k in base}
 
-    probe, if given, is called at the baseline and at the end; its dict goes into those samples."""
+
+def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, settle_s: float = 15.0,
+         per_run_s: float = 90.0, pid: int | None = None, log=None) -> dict:
+    """runs calls of /train in a row through one session, after warmup calls."""
     client = client_for(url)
+    errors, samples = [], []
     try:
         for _ in range(warmup):
             finish(client.submit(**settings, api_name="/train"), time.monotonic() + per_run_s)
-        base = dict(sample(), **(probe() if probe else {}))
-        base_trimmed = rss_after_malloc_trim()  # after the untrimmed sample: the same treatment as the end
-        samples = [dict(base, run=0)]
-        errors = []
+        base = sample(pid)
+        samples.append(dict(base, run=0))
         t0 = time.perf_counter()
         for i in range(1, runs + 1):
             try:
@@ -96,70 +93,89 @@ def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, 
             except Exception as e:
                 errors.append(f"run {i}: {type(e).__name__}: {e}"[:200])
             if i % every == 0 or i == runs:
-                samples.append(dict(sample(), run=i))
+                samples.append(dict(sample(pid), run=i))
                 if log:
                     s = samples[-1]
-                    log(f"run {i:>4}: RSS {s['rss_mb']:.1f} MB, fds {s['fds']}, threads {s['py_threads']} "
-                        f"(OS {s['threads']}), {time.perf_counter() - t0:.0f} s")
+                    log(f"run {i:>4}: RSS {s['rss_mb']:.0f} MB (PSS {s['pss_mb']:.0f}), fds {s['fds']}, "
+                        f"threads {s['threads']}, processes {s['processes']}, {time.perf_counter() - t0:.0f} s")
         elapsed = time.perf_counter() - t0
     finally:
         client.close()
-    end = dict(settle(base, settle_s), **(probe() if probe else {}))
-    growth = {"rss_mb": end["rss_mb"] - base["rss_mb"], "fds": end["fds"] - base["fds"],
-              "py_threads": end["py_threads"] - base["py_threads"], "os_threads": end["threads"] - base["threads"]}
-    trimmed = rss_after_malloc_trim()
-    growth["rss_mb_after_trim"] = None if None in (trimmed, base_trimmed) else trimmed - base_trimmed
-    ok = {"rss": growth["rss_mb"] <= RSS_LIMIT_MB, "fds": growth["fds"] <= FD_SLACK,
-          "threads": growth["py_threads"] <= THREAD_SLACK}
-    return {"runs": runs, "warmup": warmup, "errors": errors, "elapsed_s": elapsed, "s_per_run": elapsed / runs,
-            "baseline": base, "end": end, "growth": growth, "ok": ok, "samples": samples}
+    end = settle(pid, base, settle_s)
+    return {"runs": runs, "errors": errors, "elapsed_s": elapsed, "baseline": base, "end": end,
+            "growth": growth(base, end), "samples": samples}
+
+
+def sessions(url: str, n: int, settings: dict, warmup: int = 5, every: int = 100, settle_s: float = 15.0,
+             pid: int | None = None, log=None) -> dict:
+    """n sessions, one run each (a new client per session)."""
+    for _ in range(warmup):
+        c = client_for(url)
+        finish(c.submit(**settings, api_name="/train"), time.monotonic() + 90)
+        c.close()
+    base = sample(pid)
+    errors, samples = [], [dict(base, session=0)]
+    t0 = time.perf_counter()
+    for i in range(1, n + 1):
+        client = client_for(url)
+        try:
+            finish(client.submit(**settings, api_name="/train"), time.monotonic() + 90)
+        except Exception as e:
+            errors.append(f"session {i}: {type(e).__name__}: {e}"[:200])
+        finally:
+            client.close()
+        if i % every == 0 or i == n:
+            samples.append(dict(sample(pid), session=i))
+            if log:
+                s = samples[-1]
+                log(f"session {i:>5}: RSS {s['rss_mb']:.0f} MB (PSS {s['pss_mb']:.0f}), fds {s['fds']}, "
+                    f"threads {s['threads']}, {time.perf_counter() - t0:.0f} s")
+    end = settle(pid, base, settle_s)
+    return {"sessions": n, "errors": errors, "elapsed_s": time.perf_counter() - t0, "baseline": base, "end": end,
+            "growth": growth(base, end), "samples": samples}
+
+
+def report(name: str, r: dict, limit: float) -> str:
+    g, b, e = r["growth"], r["baseline"], r["end"]
+    ok = g["rss_mb"] <= limit and g["processes"] <= 0 and g["fds"] <= FD_SLACK and g["threads"] <= THREAD_SLACK
+    return (f"{name}: RSS {b['rss_mb']:.0f} → {e['rss_mb']:.0f} MB ({g['rss_mb']:+.1f}, limit {limit:g}); "
+            f"PSS {b['pss_mb']:.0f} → {e['pss_mb']:.0f} MB ({g['pss_mb']:+.1f}); fds {g['fds']:+d}; "
+            f"threads {g['threads']:+d}; processes {b['processes']} → {e['processes']}; "
+            f"{len(r['errors'])} errors; {r['elapsed_s']:.0f} s — {'ok' if ok else 'EXCEEDED'}")
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=200)
-    ap.add_argument("--small", action="store_true", help="80 samples, 20 + 20 steps instead of the defaults")
-    ap.add_argument("--warmup", type=int, default=5, help="runs before the baseline sample (default 5)")
+    ap.add_argument("--runs", type=int, default=500)
+    ap.add_argument("--sessions", type=int, default=1000)
+    ap.add_argument("--small", action="store_true", help="80 samples, 20 + 20 steps for the runs too")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    before = sample()
-    demo, url = launch_in_process()
+    proc, url, _, log_path = start_app()
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    result = {}
+    pids = tree(proc.pid)
     try:
-        r = soak(url, a.runs, SMALL if a.small else DEFAULTS, warmup=a.warmup, every=max(1, a.runs // 8),
-                 log=lambda m: print(m, file=sys.stderr, flush=True),
-                 probe=lambda: {"session_components": session_components(demo)})
+        if a.runs:
+            result["runs"] = soak(url, a.runs, SMALL if a.small else DEFAULTS, every=max(1, a.runs // 10),
+                                  pid=proc.pid, log=log)
+        if a.sessions:
+            result["sessions"] = sessions(url, a.sessions, SMALL, every=max(1, a.sessions // 10), pid=proc.pid,
+                                          log=log)
     finally:
-        from lora_demo import ui
-        ui.close(demo)
-    r["before_launch"] = before
-    r["total_s"] = time.perf_counter() - t0
+        pids = sorted(set(pids) | set(tree(proc.pid)))
+        stop_app(proc)
+        time.sleep(2)  # workers notice the closed pipe and exit
+        result["left_behind"] = [p for p in pids if Path(f"/proc/{p}").exists()]
+        log_path.unlink(missing_ok=True)
     if a.json:
-        print(json.dumps(r))
+        print(json.dumps(result))
         return
-    b, e, g = r["baseline"], r["end"], r["growth"]
-    print(f"soak: {a.runs} /train calls in a row, {'small' if a.small else 'default'} settings, one client, "
-          f"app in this process")
-    print(f"  {'':18}{'baseline':>10}{'end':>10}{'growth':>10}  limit")
-    print(f"  {'RSS MB':18}{b['rss_mb']:>10.1f}{e['rss_mb']:>10.1f}{g['rss_mb']:>+10.1f}  <= {RSS_LIMIT_MB:g}  "
-          f"{'ok' if r['ok']['rss'] else 'EXCEEDED'}")
-    print(f"  {'open fds':18}{b['fds']:>10}{e['fds']:>10}{g['fds']:>+10}  <= {FD_SLACK}  "
-          f"{'ok' if r['ok']['fds'] else 'LEAK'}")
-    print(f"  {'Python threads':18}{b['py_threads']:>10}{e['py_threads']:>10}{g['py_threads']:>+10}  "
-          f"<= {THREAD_SLACK}  {'ok' if r['ok']['threads'] else 'LEAK'}")
-    print(f"  {'OS threads':18}{b['threads']:>10}{e['threads']:>10}{g['os_threads']:>+10}  (informational)")
-    if g["rss_mb_after_trim"] is not None:
-        print(f"  RSS growth with malloc_trim(0) at baseline and end: {g['rss_mb_after_trim']:+.1f} MB "
-              f"(memory still in use; the rest of the growth was free heap kept by the allocator)")
-    before, after = b.get("session_components"), e.get("session_components")
-    if before is not None:
-        print(f"  components in Gradio's per-session state: {before} at baseline, {after} at the end "
-              f"({(after - before) / a.runs:.1f} more per run)")
-    print(f"  errors {len(r['errors'])}; {r['elapsed_s']:.1f} s for {a.runs} runs ({r['s_per_run']:.2f} s each); "
-          f"total {r['total_s']:.1f} s including launch and {a.warmup} warm-up runs")
-    print("  RSS by run: " + ", ".join(f"{s['run']}: {s['rss_mb']:.0f}" for s in r["samples"]))
-    for err in r["errors"][:5]:
-        print(f"  error: {err}")
+    if "runs" in result:
+        print(report(f"{a.runs} runs in one session", result["runs"], RUNS_LIMIT_MB))
+    if "sessions" in result:
+        print(report(f"{a.sessions} sessions, one run each", result["sessions"], SESSIONS_LIMIT_MB))
+    print(f"processes left after the app stopped: {len(result['left_behind'])}")
 
 
 if __name__ == "__main__":

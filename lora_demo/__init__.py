@@ -1,6 +1,18 @@
-"""LoRA Playground: watch a LoRA adapter learn a shifted toy task, with PEFT's semantics."""
+"""LoRA Playground: watch a LoRA adapter learn a shifted toy task, with PEFT's semantics.
+
+The settings import nothing heavy; run, train and the engine behind them import torch on first use, so
+the web process (which only relays work to worker processes) never loads it.
+"""
 from .config import ConfigError, DataConfig, LoRAConfig, ModelConfig, RunConfig, ShiftConfig, TrainConfig
-from .train import Snapshot, TrainingDiverged, run, train
+
+_ENGINE = ("Snapshot", "TrainingDiverged", "run", "train")
 
 __all__ = ["ConfigError", "DataConfig", "LoRAConfig", "ModelConfig", "RunConfig", "ShiftConfig",
-           "TrainConfig", "Snapshot", "TrainingDiverged", "run", "train"]
+           "TrainConfig", *_ENGINE]
+
+
+def __getattr__(name: str):
+    if name in _ENGINE:
+        from . import train as engine
+        return getattr(engine, name)
+    raise AttributeError(f"module 'lora_demo' has no attribute {name!r}")

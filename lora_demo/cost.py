@@ -53,3 +53,17 @@ def insights_seconds(cfg: RunConfig, lr_factors: int = 4, sweep_ranks: int = 7, 
             + training_seconds(cfg, t.adapt_steps, models=alpha_runs)
             + 2 * training_seconds(cfg, t.adapt_steps)
             + forward_seconds(cfg, (strengths + 6) * GRID_POINTS))
+
+
+def race_seconds(cfg: RunConfig, variants: int = 6) -> float:
+    """The variants race: the base, then each variant's training (DoRA's norm makes its steps dearer: 1.5×)."""
+    t = cfg.train
+    return (training_seconds(cfg, t.pretrain_steps) + (variants + 0.5) * training_seconds(cfg, t.adapt_steps)
+            + forward_seconds(cfg, (variants + 2) * GRID_POINTS))
+
+
+def library_seconds(cfg: RunConfig, adapters: int = 4, mixes: int = 11) -> float:
+    """The adapter library: the base, one adapter per task, and every picture the switch and mix carry."""
+    t = cfg.train
+    return (training_seconds(cfg, t.pretrain_steps) + adapters * training_seconds(cfg, t.adapt_steps)
+            + forward_seconds(cfg, (adapters + mixes + 2) * GRID_POINTS))

@@ -19,8 +19,9 @@ def status_line(snap: Snapshot, cfg: RunConfig, lang: str = "en") -> str:
     acc = snap.accuracy
     if snap.done:
         r = snap.result
+        trainable = r.params["lora"]["trainable"]
         return t(lang, "status_done", seconds=r.seconds, base=_pct(acc["base_target"]),
-                 lora=_pct(acc["lora_target"]), trainable=r.params["lora"]["trainable"],
+                 lora=_pct(acc["lora_target"]), trainable=trainable, share=100 * trainable / r.adapted_weights,
                  percent=r.params["lora"]["percent"])
     if snap.phase == "pretrain":
         return t(lang, "status_pretrain", task=snap.source.name, step=snap.step, steps=snap.phase_steps,

@@ -48,7 +48,7 @@ def test_train_draws_every_plot_and_the_results(page):
     assert page.locator("#plot-lora-target image").count() >= 1
     assert page.locator("#plot-lora-target .scatterlayer .point").count() > 100
     results = page.locator("#results").inner_text()
-    assert "trainable params: 132 || all params: 4,614" in results
+    assert "trainable params: 256 || all params: 4,738" in results
     assert "base + LoRA" in results and "%" in results
     assert page.locator("#export a[href*='lora_adapter.zip']").count() >= 1  # the PEFT download is offered
     assert "PeftModel.from_pretrained" in page.locator("#peft-code").inner_text()
@@ -106,8 +106,8 @@ def test_language_switch_changes_visible_texts(page):
 
 
 def test_preset_sets_up_and_runs_and_link_can_be_copied(page):
-    page.click("#preset-rotate-r1")
-    page.locator("#lesson").get_by_text("rank-2 change").wait_for(timeout=10_000)
+    page.click("#preset-fc1-rotation")
+    page.locator("#lesson").get_by_text("full rank").wait_for(timeout=10_000)
     page.locator("#status").get_by_text("Done").wait_for(timeout=30_000)
     assert page.locator("#rank input[type=number]").input_value() == "1"
     assert "trainable params: 66 ||" in page.locator("#results").inner_text()

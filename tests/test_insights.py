@@ -262,7 +262,7 @@ def test_panels_avoid_a_layer_whose_rank_is_capped(fb):
 
 
 def test_alpha_explorer(fb):
-    ex = explore_alpha(variant(fb, adapt_steps=20), ranks=(1, 4, 16), alpha=8.0)
+    ex = explore_alpha(variant(fb, adapt_steps=20), ranks=(1, 4, 16), alpha=8.0, lr=LR)
     runs = ex.runs
     assert ex.targets == ("fc2",) and ex.note is None
     assert len(runs) == 9 and {r.setting for r in runs} == set(ALPHA_SETTINGS)

@@ -1,35 +1,6 @@
-"""Work that runs in a worker process, by name: each job takes plain values (the flat settings and the
-language) and a Guard, and yields payload.Update values ready to relay. Imports the engine (torch).
+"""Work that runs in a worker process, by name (registry.JOBS): each job takes plain values (the flat
+settings and the language) and a Guard, and yields payload.Update values ready to relay.
 
-The web process never imports this package: it sends (kind, values, language) to a worker.
+This package's own import is light (payload has no torch): the web process imports the payload types,
+and only a worker imports registry and with it the engine.
 """
-from __future__ import annotations
-
-from typing import Callable, Iterator
-
-from ..config import ConfigError
-from ..fit import Cancelled, Guard, RunTooLong, TrainingDiverged
-from .insights import insights_job
-from .payload import JobError, Update
-from .seeds import seeds_job
-from .train import train_job
-
-JOBS: dict[str, Callable[..., Iterator[Update]]] = {
-    "train": train_job,
-    "insights": insights_job,
-    "seeds": seeds_job,
-}
-
-
-def run_job(kind: str, values: dict, lang: str, guard: Guard) -> Iterator[Update]:
-    """JOBS[kind] with the engine's exceptions turned into JobError, which crosses process boundaries."""
-    try:
-        yield from JOBS[kind](values, lang, guard)
-    except TrainingDiverged as e:
-        raise JobError("diverged", str(e)) from None
-    except RunTooLong as e:
-        raise JobError("too_long", str(e)) from None
-    except Cancelled:
-        raise JobError("cancelled") from None
-    except ConfigError as e:  # the web process validated already; a worker never trusts its input
-        raise JobError("invalid", str(e)) from None

@@ -12,7 +12,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from ..config import LoRAConfig
+from ..config import LoRAConfig, lora_scaling
 from ..model import BaseModel
 from .base import Method, frozen_copy, linear_at, replace_module
 
@@ -27,11 +27,6 @@ def init_A(weight: torch.Tensor, how: str, rank: int, generator: torch.Generator
         nn.init.normal_(weight, std=1 / rank, generator=generator)
     else:
         raise ValueError(f"init must be peft, seed or gaussian; got {how!r}")
-
-
-def lora_scaling(rank: int, alpha: float, use_rslora: bool = False) -> float:
-    """What B·A is multiplied by: α / r, or α / √r with rsLoRA (PEFT's use_rslora)."""
-    return alpha / math.sqrt(rank) if use_rslora else alpha / rank
 
 
 class LoRA(nn.Module):

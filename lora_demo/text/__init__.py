@@ -31,10 +31,18 @@ def lang_of(language) -> str:
 
 
 def t(language: str, key: str, **fmt) -> str:
-    """The text for key in language (English if missing), formatted with fmt."""
+    """The text for key in language (English if missing), formatted with fmt and the measured claims."""
     words = WORDS[lang_of(language)]
     text = words.get(key, WORDS["en"][key])
-    return text.format(**fmt) if fmt else text
+    return quote(text, **fmt) if fmt or "{c[" in text else text
+
+
+def quote(text: str, **fmt) -> str:
+    """text with its fields filled; {c[name].range} and the like read the measured claims (lora_demo.claims)."""
+    if "{c[" in text:
+        from ..claims import figures
+        fmt = dict(fmt, c=figures())
+    return text.format(**fmt)
 
 
 def field_text(language: str, name: str) -> tuple[str, str]:
@@ -56,14 +64,10 @@ def config_error_text(error, language: str) -> str:
     label = field_text(language, flat)[0]
     rule = rule_of(flat)
     common = dict(label=label, field=error.field, value=short_repr(error.value))
-    try:
-        rule(error.field, error.value)
-        fits_alone = True  # the value is fine on its own: another setting rules it out
-    except Exception:
-        fits_alone = False
-    if fits_alone or isinstance(rule, Layers):
-        most = rule.most if not fits_alone else error.allowed.rsplit("fc", 1)[-1]
-        return t(language, "must_layers", most=most, **common)
+    if error.key:  # fine alone, ruled out by another setting: the clash has its own sentence
+        return t(language, error.key, **common, **error.fields)
+    if isinstance(rule, Layers):
+        return t(language, "must_layers", most=rule.most, **common)
     if isinstance(rule, Num):
         fmt = "{:,.0f}" if rule.integer else "{:g}"
         key = "must_int" if rule.integer else "must_num"

@@ -71,8 +71,10 @@ CHOICES = {  # flat setting name -> value -> shown text
 WORDS = {
     "en": {
         "intro": "# LoRA Playground\nA small network learns a toy task, then the task **shifts**. Instead of "
-                 "retraining it, we freeze every weight and train a tiny **LoRA** adapter, ΔW = (α/r)·B·A with B "
-                 "starting at zero. Press **Train** and watch the boundary bend back into place.",
+                 "retraining it, we freeze every weight and train a **LoRA** adapter on its 64 × 64 hidden layer fc2: "
+                 "ΔW = (α/r)·B·A with B starting at zero, 256 numbers for the layer's 4,096 weights. Press **Train**: "
+                 "on the default settings the frozen base scores {c[default.base_target].range} on the shifted task "
+                 "and LoRA brings it back to {c[default.lora_target].range} (seeds 0–29).",
         "train": "Train", "stop": "Stop", "ready": "Press **Train** to start.",
         "group_data": "1 · Data", "group_shift": "2 · Shift", "group_lora": "3 · LoRA",
         "group_model": "4 · Model and training", "presets": "Guided scenarios (one click: sets up and trains)",
@@ -83,8 +85,9 @@ WORDS = {
                           "dots are training points, hollow dots test points. Left: the pretrained base on its own "
                           "task. Middle: the same frozen base on the shifted task. Right: base + LoRA on the "
                           "shifted task.",
-        "cap_loss": "Grey: pretraining every weight on the source task. Pink: only A and B train on the target; "
-                    "the jump at the dashed line is the base model meeting the new task.",
+        "cap_loss": "Grey: pretraining every weight on the source task. Pink: only A and B train on the target. The "
+                    "jump at the dashed line is the frozen base meeting the new task: on the default settings the loss "
+                    "there is {c[default.loss_jump].min} times or more the end of pretraining (seeds 0–29).",
         "cap_params": "How many numbers each approach trains. LoRA trains A and B only; all params = base + "
                       "adapter, as PEFT's print_trainable_parameters() counts them.",
         "base_source": "Base on source", "base_target": "Base on target", "lora_target": "Base + LoRA on target",
@@ -95,7 +98,8 @@ WORDS = {
         "params_title": "Parameters: trainable vs all (log scale)", "all_params": "all params",
         "trainable": "trainable", "m_pretrain": "pretraining", "m_full": "full fine-tuning",
         "status_done": "**Done** in {seconds:.1f} s. On the shifted task the frozen base scores {base}; LoRA "
-                       "brings it to **{lora}** by training {trainable:,} parameters ({percent:.1f}% of the model).",
+                       "brings it to **{lora}** by training {trainable:,} numbers ({share:.1f}% of the adapted layers' "
+                       "weights, {percent:.1f}% of the model).",
         "status_pretrain": "**1 · Pretraining** every weight on *{task}* — step {step}/{steps} · test accuracy {acc}",
         "status_adapt": "**2 · Adapting** with {lora}, base frozen, on *{task}* — step {step}/{steps} · test "
                         "accuracy {acc} (base alone: {base})",
@@ -141,13 +145,18 @@ WORDS = {
         "must_flag": "{label} ({field}) must be true or false; got {value}",
         "must_layers": "{label} ({field}) must be a non-empty list of distinct layers from fc1 … fc{most}; got {value}",
         "must_other": "{message}",
+        "must_depth": "{label} ({field}) must name layers this model has: fc1 … fc{most}; got {value}",
+        "must_classification": "{label} ({field}) must be at most {most} when a task is 'classification' (its two features give four class corners); got {value}",
+        "must_test_fraction": "{label} ({field}) must be at least {least:g} with {n} samples and {k} classes, so that every class keeps a test point; got {value}",
         "language": "Language / 语言",
         "export_file": "Download: the adapter in PEFT's format, with the base model's weights (.zip)",
         "export_code": "Load it with PEFT (or run load_with_peft.py from the zip)",
     },
     "zh": {
         "intro": "# LoRA 实验场\n一个小网络先学会一个玩具任务，然后任务**变了**。我们不重新训练它，而是冻结所有权重，"
-                 "只训练一个很小的 **LoRA** 适配器：ΔW = (α/r)·B·A，B 从零开始。点 **训练**，看决策边界如何被掰回原位。",
+                 "只在它 64 × 64 的隐藏层 fc2 上训练一个 **LoRA** 适配器：ΔW = (α/r)·B·A，B 从零开始，用 256 个数去调整这一层的 "
+                 "4,096 个权重。点 **训练**：在默认设置下，冻结的基础模型在变化后的任务上只有 {c[default.base_target].range}，"
+                 "LoRA 把它拉回到 {c[default.lora_target].range}（种子 0–29）。",
         "train": "训练", "stop": "停止", "ready": "点 **训练** 开始。",
         "group_data": "1 · 数据", "group_shift": "2 · 任务变化", "group_lora": "3 · LoRA",
         "group_model": "4 · 模型与训练", "presets": "引导场景（点一下：自动设置并训练）",
@@ -156,8 +165,9 @@ WORDS = {
         "cap_boundaries": "底色表示模型认为每个位置属于哪一类（颜色越浅越不确定）。实心点是训练点，空心点是测试点。"
                           "左：预训练的基础模型做它自己的任务。中：同一个冻结的基础模型做变化后的任务。"
                           "右：基础模型 + LoRA 做变化后的任务。",
-        "cap_loss": "灰色：在源任务上训练全部权重的预训练阶段。粉色：只在目标任务上训练 A 和 B；"
-                    "虚线处的跳变，就是基础模型第一次遇到新任务。",
+        "cap_loss": "灰色：在源任务上训练全部权重的预训练阶段。粉色：只在目标任务上训练 A 和 B。虚线处的跳变，"
+                    "就是冻结的基础模型第一次遇到新任务：在默认设置下，那里的损失至少是预训练结束时的 "
+                    "{c[default.loss_jump].min} 倍（种子 0–29）。",
         "cap_params": "每种方法要训练多少个数。LoRA 只训练 A 和 B；“全部参数” = 基础模型 + 适配器，"
                       "与 PEFT 的 print_trainable_parameters() 算法相同。",
         "base_source": "基础模型 · 源任务", "base_target": "基础模型 · 目标任务", "lora_target": "基础模型 + LoRA · 目标任务",
@@ -168,7 +178,8 @@ WORDS = {
         "params_title": "参数：可训练 vs 全部（对数坐标）", "all_params": "全部参数",
         "trainable": "可训练", "m_pretrain": "预训练", "m_full": "全量微调",
         "status_done": "**完成**，用时 {seconds:.1f} 秒。在变化后的任务上，冻结的基础模型准确率为 {base}；"
-                       "LoRA 只训练了 {trainable:,} 个参数（占模型的 {percent:.1f}%），就把它提高到 **{lora}**。",
+                       "LoRA 只训练了 {trainable:,} 个数（占被调整层权重的 {share:.1f}%，占整个模型的 {percent:.1f}%），"
+                       "就把它提高到 **{lora}**。",
         "status_pretrain": "**1 · 预训练**：在 *{task}* 上训练全部权重 — 第 {step}/{steps} 步 · 测试准确率 {acc}",
         "status_adapt": "**2 · 适配**：{lora}，基础模型冻结，任务 *{task}* — 第 {step}/{steps} 步 · "
                         "测试准确率 {acc}（仅基础模型：{base}）",
@@ -213,6 +224,9 @@ WORDS = {
         "must_choice": "{label}（{field}）必须是以下之一：{choices}；收到的是 {value}",
         "must_flag": "{label}（{field}）必须是 true 或 false；收到的是 {value}",
         "must_layers": "{label}（{field}）必须是 fc1 … fc{most} 中互不重复的层名组成的非空列表；收到的是 {value}",
+        "must_depth": "{label}（{field}）只能是这个模型有的层：fc1 … fc{most}；收到的是 {value}",
+        "must_classification": "任务用到 classification 时，{label}（{field}）最多为 {most}（它的两个特征只能给出四个类别角落）；收到的是 {value}",
+        "must_test_fraction": "有 {n} 个样本、{k} 个类别时，{label}（{field}）至少要 {least:g}，这样每个类别都留有测试点；收到的是 {value}",
         "must_other": "{message}",
         "language": "Language / 语言",
         "export_file": "下载：PEFT 格式的适配器，以及基础模型的权重（.zip）",

@@ -3,6 +3,8 @@
 WORDS = {
     "en": {
         "lib_h": "### Adapter library: one frozen base, one adapter per task",
+        "lib_tab": "Library", "lib_run": "Build the library", "lib_ready": "Press **Build the library**: one adapter per shifted task, on the current settings.",
+        "lib_done": "**Done**: {n} adapters in {seconds:.1f} s. Switching and mixing below happen in your browser.",
         "lib_intro": "The run's LoRA settings (rank, α, target layers, steps, learning rate) train one adapter for "
                      "each shifted version of the source task, all on the same frozen base and from the same "
                      "starting A. Nothing below needs a server call once it is drawn.",
@@ -28,7 +30,9 @@ WORDS = {
         "lib_mix_points": "{task} (test)",
         "lib_cap_matrix": "What you see: test accuracy of every model (rows) on every task (columns). Row \"base\" "
                           "is the frozen base with no adapter; each other row switches on one adapter. Outlined "
-                          "cells are each model on the task it was trained for (the base on the source task).",
+                          "cells are each model on the task it was trained for (the base on the source task). On "
+                          "the default settings each adapter is the best of the adapters on its own task on "
+                          "{c[library.own_task].seeds} seeds (0–29).",
         "lib_matrix_title": "Which adapter for which task: test accuracy (%)",
         "lib_matrix_rows": "model", "lib_matrix_cols": "task",
         "lib_cap_storage": "What you see: bytes of the real float32 tensors. A library keeps one frozen base and a "
@@ -47,6 +51,8 @@ WORDS = {
     },
     "zh": {
         "lib_h": "### 适配器库：一个冻结的基础模型，每个任务一个适配器",
+        "lib_tab": "适配器库", "lib_run": "构建适配器库", "lib_ready": "点 **构建适配器库**：用当前设置为每个变化后的任务训练一个适配器。",
+        "lib_done": "**完成**：{n} 个适配器，用时 {seconds:.1f} 秒。下面的切换和混合都在你的浏览器里完成。",
         "lib_intro": "用本次运行的 LoRA 设置（秩、α、目标层、步数、学习率），为源任务的每一种变化各训练一个适配器；"
                      "它们共用同一个冻结的基础模型，也从同一个初始 A 出发。下面的图画出来之后，操作都不需要再请求服务器。",
         "lib_busy": "为每个任务训练一个适配器",
@@ -67,7 +73,8 @@ WORDS = {
         "lib_mix_weight": "w（{first}）",
         "lib_mix_points": "{task}（测试）",
         "lib_cap_matrix": "看点：每个模型（行）在每个任务（列）上的测试准确率。“基础模型”一行不带适配器；其余每行打开一个适配器。"
-                          "加框的格子是每个模型在它自己训练的任务上的结果（基础模型对应源任务）。",
+                          "加框的格子是每个模型在它自己训练的任务上的结果（基础模型对应源任务）。在默认设置下，"
+                          "每个适配器在它自己的任务上都是所有适配器里最好的，这在 {c[library.own_task].seeds} 个种子上成立（种子 0–29）。",
         "lib_matrix_title": "哪个适配器适合哪个任务：测试准确率（%）",
         "lib_matrix_rows": "模型", "lib_matrix_cols": "任务",
         "lib_cap_storage": "看点：真实 float32 张量占用的字节数。适配器库只保存一个冻结的基础模型，外加每个任务一对很小的 A 和 B；"

@@ -6,6 +6,8 @@ plots/race.py. No sentence here states how a variant fares: the figures and the 
 WORDS = {
     "en": {
         "race_heading": "### Variants race: LoRA and five variants, same base, same steps",
+        "race_tab": "Variants", "race_run": "Run the race", "race_ready": "Press **Run the race**: six adapters train on the current settings.",
+        "race_busy": "Training six adapters side by side …", "race_done": "**Done** in {seconds:.1f} s.",
         "race_step": "the variants race",
         "race_intro": "Every variant starts from the run's frozen base and trains on the shifted task for the same {steps} Adam steps at learning rate {lr:g}, with rank r = {rank} and α = {alpha:g} on {layers}. LoRA trains {budget:,} numbers; where a variant trains a different number, the table says how many more or fewer.",
         "race_caption": "What you see: one decision boundary per variant with its accuracy on the target's test points in the title; the training loss of every variant, step by step; and per variant the numbers it trains, its target accuracy with the adapter on, and the source-task accuracy that is left when the adapter is switched off.",
@@ -52,6 +54,8 @@ WORDS = {
     },
     "zh": {
         "race_heading": "### 变体赛跑：LoRA 和五个变体，同一个基础模型，同样的步数",
+        "race_tab": "变体", "race_run": "开始赛跑", "race_ready": "点 **开始赛跑**：用当前设置并排训练六个适配器。",
+        "race_busy": "正在并排训练六个适配器 …", "race_done": "**完成**，用时 {seconds:.1f} 秒。",
         "race_step": "变体赛跑",
         "race_intro": "每个变体都从本次运行冻结的基础模型出发，在变化后的任务上训练同样的 {steps} 步 Adam，学习率 {lr:g}，秩 r = {rank}，α = {alpha:g}，作用于 {layers}。LoRA 训练 {budget:,} 个参数；训练参数个数与它不同的变体，表格会写明多几个或少几个。",
         "race_caption": "看点：每个变体一张决策边界图，标题里是它在目标任务测试点上的准确率；每个变体逐步的训练损失；以及每个变体训练的参数个数、开着适配器时的目标任务准确率，和关掉适配器后在源任务上剩下的准确率。",

@@ -2,7 +2,7 @@
 
 WORDS = {
     "en": {
-        "real_tab": "From toy to real",
+        "real_tab": "From toy to real", "real_show": "Show for my rank and α",
         "real_heading": "### From toy to real: your LoRA settings on well-known models",
         "real_intro": "The rank and target layers you chose, applied to the layer shapes of seven published models. "
                       "Nothing is downloaded or trained: each count follows from the model's configuration, and "
@@ -44,7 +44,7 @@ WORDS = {
         "real_col_full_finetune": "full FT (GB)", "real_col_lora": "LoRA (GB)", "real_col_qlora": "QLoRA (GB)",
     },
     "zh": {
-        "real_tab": "从玩具到真实模型",
+        "real_tab": "从玩具到真实模型", "real_show": "按我的秩和 α 显示",
         "real_heading": "### 从玩具到真实模型：把你的 LoRA 设置用在知名模型上",
         "real_intro": "把你选的秩和目标层套用到七个公开模型的层形状上。这里既不下载也不训练：每个数字都由模型的配置算出，"
                       "测试会在真实的网络结构上逐一与 PEFT 自己的统计结果核对。",

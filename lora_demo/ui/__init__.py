@@ -5,6 +5,7 @@ tab's handler; nothing here is shared between users but the page definition.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -14,12 +15,13 @@ from ..links import query_from_settings, settings_from_query
 from ..scheduler import MAX_WAITING, Scheduler
 from ..text import LANGUAGES, t
 from ..workers import Pool, make_pool
-from . import insights_tab, train_tab
+from . import insights_tab, library_tab, race_tab, real_tab, train_tab
 from .downloads import Downloads
-from .page import SHIFT_FIELDS, Page
-from .relay import Services, caller_gone_check
+from .page import DEFAULTS, SHIFT_FIELDS, Page, layer_names
+from .relay import Services, caller_check
 
 QUEUE_SIZE = 64        # requests waiting in Gradio's own queue (ours is the scheduler's) beyond this are refused
+DOWNLOADS_MB = 200     # all downloads together (LORA_DOWNLOADS_MB overrides); older ones go first
 
 SHARE_JS = """(q) => {
   const url = window.location.origin + window.location.pathname + q;
@@ -43,13 +45,14 @@ footer {display: none !important}
 
 # show_error: Gradio's own checks (e.g. too few values from a raw HTTP client) then say what is wrong;
 # our handlers turn every exception into a gr.Error themselves, so no stack trace can reach anyone.
-# state_session_capacity: Gradio keeps per-session copies of components; remembering the last 1,000
-# sessions (not 10,000) bounds that memory on a long-running workshop server.
+# state_session_capacity: Gradio keeps each session's last output values (whole figures, ~0.3 MB a run);
+# remembering the last 100 sessions (not 10,000) bounds that at ~30 MB. The app keeps nothing in a
+# session, so a session that is forgotten loses nothing.
 # max_threads: Gradio runs at most this many events at once, whatever their concurrency limits; every request
 # waiting in the scheduler's queue is one of them.
 # max_file_size: the app takes no uploads; Gradio's upload route stays open to anyone, so keep it tiny.
 LAUNCH_KWARGS = dict(theme=gr.themes.Soft(), css=CSS, footer_links=["api"], run_history=False, show_error=True,
-                     state_session_capacity=1000, max_threads=MAX_WAITING + 60, max_file_size="1kb")
+                     state_session_capacity=100, max_threads=MAX_WAITING + 60, max_file_size="1kb")
 
 
 def launch_kwargs(demo: gr.Blocks) -> dict:
@@ -67,7 +70,8 @@ def make_services(pool: Pool | None = None) -> Services:
     from gradio.utils import get_upload_folder
     pool = pool or make_pool()
     pool.launch()
-    return Services(Scheduler(pool), Downloads(Path(get_upload_folder()) / "lora_downloads"))
+    cap_mb = float(os.environ.get("LORA_DOWNLOADS_MB", DOWNLOADS_MB))
+    return Services(Scheduler(pool), Downloads(Path(get_upload_folder()) / "lora_downloads", int(cap_mb * 2**20)))
 
 
 def build_demo(services: Services | None = None) -> gr.Blocks:
@@ -81,6 +85,7 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
             page.language = page.label(gr.Radio([(v, k) for k, v in LANGUAGES.items()], value=lang,
                                                  label=t(lang, "language"), elem_id="language", scale=0,
                                                  min_width=180), "language")
+        notice_md = gr.Markdown(elem_id="notice")  # what a link held that could not be used
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 with gr.Row():
@@ -100,6 +105,15 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
                     with gr.Tab(t(lang, "tab_insights"), id="insights-tab", elem_id="tab-insights") as tab:
                         runs += insights_tab.build(page, services)
                     page.label(tab, "tab_insights")
+                    with gr.Tab(t(lang, "race_tab"), id="race-tab", elem_id="tab-race") as tab:
+                        runs += race_tab.build(page, services)
+                    page.label(tab, "race_tab")
+                    with gr.Tab(t(lang, "lib_tab"), id="library-tab", elem_id="tab-library") as tab:
+                        runs += library_tab.build(page, services)
+                    page.label(tab, "lib_tab")
+                    with gr.Tab(t(lang, "real_tab"), id="real-tab", elem_id="tab-real") as tab:
+                        real_tab.build(page)
+                    page.label(tab, "real_tab")
         stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
 
         page.language.change(page.language_updates, page.language, page.targets(), queue=False,
@@ -118,11 +132,18 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
         def apply_query(request: gr.Request):
             query = dict(request.query_params) if request else {}
             found, problems = settings_from_query(query)
-            for p in problems:
-                gr.Warning(p)
             lang = query.get("lang") if query.get("lang") in LANGUAGES else "en"
-            return [found.get(n, gr.skip()) for n in FLAT_FIELDS] + [lang]
-        demo.load(apply_query, None, setting_widgets + [page.language], queue=False,
+            values = [found.get(n, gr.skip()) for n in FLAT_FIELDS]
+            # the target layers come with the choices the link's depth allows, set in the same update
+            depth = found.get("hidden_layers", DEFAULTS["hidden_layers"])
+            if "target_modules" in found or "hidden_layers" in found:
+                kept = [t for t in DEFAULTS["target_modules"] if int(t[2:]) <= depth + 1]
+                targets = found.get("target_modules", kept)
+                values[list(FLAT_FIELDS).index("target_modules")] = gr.update(choices=layer_names(depth),
+                                                                              value=targets or ["fc1"])
+            notice = "\n".join(f"⚠️ {p}" for p in problems)
+            return values + [lang, notice]
+        demo.load(apply_query, None, setting_widgets + [page.language, notice_md], queue=False,
                   api_visibility="private").then(None, None, None, js=AUTORUN_JS)
 
         # keep the controls consistent with each other
@@ -134,15 +155,16 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
 
         def layer_choices(hidden_layers, targets):
             try:
-                names = [f"fc{i}" for i in range(1, int(hidden_layers) + 2)]
+                names = layer_names(int(hidden_layers))
             except (TypeError, ValueError):
                 return gr.skip()
             return gr.update(choices=names, value=[x for x in (targets or []) if x in names] or ["fc1"])
-        page.settings["hidden_layers"].change(layer_choices, [page.settings["hidden_layers"],
-                                                              page.settings["target_modules"]],
-                                              page.settings["target_modules"], queue=False, api_visibility="private")
+        # .input, not .change: a link or a preset sets depth and layers together and must not be overridden
+        page.settings["hidden_layers"].input(layer_choices, [page.settings["hidden_layers"],
+                                                             page.settings["target_modules"]],
+                                             page.settings["target_modules"], queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False)
-    services.caller_gone = caller_gone_check(demo, services.call_readers)
+    services.caller = caller_check(demo, services.call_readers)
     demo.services = services  # for closing its pool, and for tests and benchmarks
     return demo
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import cost
-from ..config import FLAT_FIELDS, flat_from_config
 from ..text import t
 from .page import Page
-from .relay import Services, relay
-from .runs import checked
+from .relay import Services
+from .runs import job_body, settings_handler
 
 NAMES = ("status", "m_full", "m_adapter", "m_lora", "m_table", "m_params", "m_lr", "sweep", "delta",
          "strength_plot", "merge", "alpha", "memory")
@@ -18,22 +17,11 @@ BUDGET_S = 15.0  # predicted seconds of computing (lora_demo.cost) beyond which 
 
 
 def make_handler(services: Services):
-    async def insights_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset,
-                              factor, shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora,
-                              target_modules, init, lr, pretrain_steps, adapt_steps, language="en",
-                              request: gr.Request = None):
-        """Every Insights panel for these settings, streamed panel by panel."""
-        values = {k: v for k, v in locals().items() if k in FLAT_FIELDS or k == "language"}
-        cfg, lang = checked(values)
-        predicted = cost.insights_seconds(cfg)
-        if predicted > BUDGET_S:
-            raise gr.Error(t(lang, "too_much_work", seconds=predicted, most=BUDGET_S), title=t(lang, "err_invalid"),
-                           print_exception=False)
-        blank = {"status": t(lang, "insights_busy", what=t(lang, "step_base")), "m_table": "", "merge": ""}
-        async for out in relay(services, request, "insights", flat_from_config(cfg), lang, NAMES, blank, SECONDS,
-                               predicted):
-            yield out
-    return insights_stream
+    body = job_body(services, "insights", NAMES, "status",
+                    lambda lang: {"status": t(lang, "insights_busy", what=t(lang, "step_base")), "m_table": "",
+                                  "merge": ""},
+                    cost.insights_seconds, BUDGET_S, SECONDS)
+    return settings_handler(body, "Every Insights panel for these settings, streamed panel by panel.")
 
 
 def build(page: Page, services: Services) -> list:

@@ -24,6 +24,11 @@ RADIOS = ("shift_kind", "init")
 TRANSLATED_CHOICES = ("shift_kind", "init", "dataset", "shift_dataset")
 
 
+def layer_names(hidden_layers: int) -> list[str]:
+    """fc1 … fc(hidden_layers + 1): the layers a model of that depth has."""
+    return [f"fc{i}" for i in range(1, hidden_layers + 2)]
+
+
 def plot(fig: dict | None) -> PlotData | None:
     """A figure dict as gr.Plot's own payload: serialised once, no Plotly validation."""
     return None if fig is None else PlotData(type="plotly", plot=encode.dumps(fig))
@@ -45,8 +50,8 @@ def setting_component(name: str, value, lang: str = "en"):
         return gr.Number(value=value, minimum=rule.lo, maximum=rule.hi, precision=precision, **common)
     if isinstance(rule, Flag):
         return gr.Checkbox(value=value, **common)
-    if isinstance(rule, Layers):
-        return gr.CheckboxGroup(list(rule.choices), value=list(value), **common)
+    if isinstance(rule, Layers):  # the layers the default depth has; a depth change updates them
+        return gr.CheckboxGroup(layer_names(DEFAULTS["hidden_layers"]), value=list(value), **common)
     if name in RADIOS:
         return gr.Radio(choices(name, lang), value=value, **common)
     return gr.Dropdown(choices(name, lang), value=value, **common)

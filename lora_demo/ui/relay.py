@@ -37,43 +37,45 @@ class _Gone(Exception):
     """The caller left, or replaced this job with a newer one."""
 
 
-READER_GRACE_S = 10.0  # a job started by POST /gradio_api/call waits this long for someone to read its stream
+READER_GRACE_S = 5.0  # a job started by POST /gradio_api/call waits this long for someone to read its stream
 
 
 @dataclass
 class Services:
     """What the handlers of one app share: the scheduler (and its pool), the download folder, the readers
-    of REST-route result streams (filled by guards.CallWatch), and a way to ask whether the caller of the
-    current event is still there: caller_gone(seconds since the handler started)."""
+    of REST-route result streams (filled by guards.CallWatch), and a way to ask about the caller of the
+    current event: caller(seconds since the handler started) -> "here", "gone" or "unread"."""
     scheduler: Scheduler
     downloads: Downloads
     call_readers: dict = field(default_factory=dict)
-    caller_gone: Callable[[float], bool] = lambda waited: False
+    caller: Callable[[float], str] = lambda waited: "here"
 
 
-def caller_gone_check(demo: gr.Blocks, readers: dict) -> Callable[[float], bool]:
-    """True once the page or client that started the current event has gone.
+def caller_check(demo: gr.Blocks, readers: dict) -> Callable[[float], str]:
+    """Whether the page or client that started the current event is still there.
 
-    A page or gradio_client holds a stream open: Gradio marks its events dead when it closes. A raw
-    `POST /gradio_api/call/<api>` has no stream of its own (its session is the event): it counts as gone
-    when nobody has opened its result stream within READER_GRACE_S, or when that reader left. Reads
-    Gradio's own queue (a private part: if it changes, this answers False and jobs run to the end)."""
-    def gone(waited: float) -> bool:
+    A page or gradio_client holds a stream open: Gradio marks its events dead when it closes ("gone"). A
+    raw `POST /gradio_api/call/<api>` has no stream of its own (its session is the event): it is "unread"
+    until someone opens its result stream, and "gone" when nobody has within READER_GRACE_S or when that
+    reader left. Reads Gradio's own queue (a private part: if it changes, every caller counts as here)."""
+    def caller(waited: float) -> str:
         try:
             from gradio.context import LocalContext
             event_id = LocalContext.event_id.get(None)
             event = demo._queue.event_ids_to_events.get(event_id)
             if event is None:
-                return False
+                return "here"
             if not event.alive:
-                return True
+                return "gone"
             if event.session_hash == event_id:  # started through the REST route
                 seen = readers.get(event_id, "never")
-                return seen is None or (seen == "never" and waited > READER_GRACE_S)
-            return False
+                if seen is None or (seen == "never" and waited > READER_GRACE_S):
+                    return "gone"
+                return "unread" if seen == "never" else "here"
+            return "here"
         except Exception:
-            return False
-    return gone
+            return "here"
+    return caller
 
 
 def behind_proxy() -> bool:
@@ -126,6 +128,11 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
     scheduler = services.scheduler
     shown = {n: blank.get(n) for n in names}  # what the page shows; every yield re-sends the same objects
     client, session = identity(request)
+    began = time.monotonic()
+    while services.caller(time.monotonic() - began) == "unread":  # a REST call: wait for its reader first
+        await asyncio.sleep(0.05)
+    if services.caller(time.monotonic() - began) == "gone":
+        return  # nobody will read the result: do not take anyone's worker for it
     try:
         ticket = scheduler.open(client, session, kind, predicted_s)
     except Refused as e:
@@ -137,7 +144,7 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
     began = time.monotonic()
 
     def gone() -> bool:
-        return ticket.replaced.is_set() or services.caller_gone(time.monotonic() - began)
+        return ticket.replaced.is_set() or services.caller(time.monotonic() - began) == "gone"
 
     stream = pull = None
     try:

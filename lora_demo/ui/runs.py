@@ -23,3 +23,35 @@ def checked(values: dict) -> tuple[RunConfig, str]:
         return config_from_flat(values), lang
     except ConfigError as e:
         raise gr.Error(config_error_text(e, lang), title=t(lang, "err_invalid"), print_exception=False) from None
+
+
+def settings_handler(body, doc: str):
+    """An event handler taking every setting by name (as the API documents them) plus the language, that
+    hands (values, request) to `body`, an async generator of output tuples. Written once, so that every
+    endpoint takes the same parameters in the same order (config.FLAT_FIELDS)."""
+    async def handler(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset, factor,
+                      shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules, init, lr,
+                      pretrain_steps, adapt_steps, language="en", request: gr.Request = None):
+        values = {k: v for k, v in locals().items() if k not in ("request", "body", "doc")}
+        async for out in body(values, request):
+            yield out
+    handler.__doc__ = doc
+    return handler
+
+
+def job_body(services, kind: str, names: tuple, status: str, blank, predict, budget_s: float, seconds: float):
+    """The body of a handler that validates the settings, refuses work predicted to exceed budget_s, and relays
+    the job `kind` (blank(lang) gives the outputs' values before the first update)."""
+    from ..config import flat_from_config
+    from .relay import relay
+
+    async def body(values, request):
+        cfg, lang = checked(values)
+        predicted = predict(cfg)
+        if predicted > budget_s:
+            raise gr.Error(t(lang, "too_costly", seconds=predicted, most=budget_s), title=t(lang, "err_invalid"),
+                           print_exception=False)
+        async for out in relay(services, request, kind, flat_from_config(cfg), lang, names, blank(lang), seconds,
+                               predicted, status=status):
+            yield out
+    return body

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import cost
-from ..config import FLAT_FIELDS, flat_from_config
+from ..config import FLAT_FIELDS
 from ..presets import PRESETS
-from ..text import t
-from .page import DEFAULTS, Page
-from .relay import Services, relay
-from .runs import checked
+from ..text import quote, t
+from .page import DEFAULTS, Page, layer_names
+from .relay import Services
+from .runs import job_body, settings_handler
 
 RUN_SECONDS = 30.0     # one request's hard cap (the worker is killed at this plus a little)
 BUDGET_S = 15.0        # refused up front when lora_demo.cost predicts more seconds than this
@@ -20,37 +20,17 @@ NAMES = ("status", "base_source", "base_target", "lora_target", "loss", "params"
 SEEDS_NAMES = ("seeds_status", "seeds_plot", "seeds_table")
 
 
-def make_handler(services: Services):
-    async def train_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset,
-                           factor, shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules,
-                           init, lr, pretrain_steps, adapt_steps, language="en", request: gr.Request = None):
-        """Train a base model, then LoRA; stream status, three boundaries, loss, parameters, results, metrics."""
-        values = {k: v for k, v in locals().items() if k in FLAT_FIELDS or k == "language"}
-        cfg, lang = checked(values)
-        predicted = cost.run_seconds(cfg)
-        if predicted > BUDGET_S:
-            raise gr.Error(t(lang, "too_costly", seconds=predicted, most=BUDGET_S), title=t(lang, "err_invalid"),
-                           print_exception=False)
-        blank = {"status": t(lang, "starting"), "results": "", "code": ""}
-        async for out in relay(services, request, "train", flat_from_config(cfg), lang, NAMES, blank, RUN_SECONDS,
-                               predicted):
-            yield out
-    async def seeds_stream(dataset, n_samples, noise, n_classes, test_fraction, seed, shift_kind, angle, offset,
-                           factor, shift_dataset, hidden_size, hidden_layers, rank, alpha, use_rslora, target_modules,
-                           init, lr, pretrain_steps, adapt_steps, language="en", request: gr.Request = None):
-        """The same settings on 10 seeds: every accuracy per seed, as the runs finish."""
-        from ..insights.seeds import N_SEEDS
-        values = {k: v for k, v in locals().items() if k in FLAT_FIELDS or k == "language"}
-        cfg, lang = checked(values)
-        predicted = N_SEEDS * cost.run_seconds(cfg, snapshots=0)
-        if predicted > BUDGET_S:
-            raise gr.Error(t(lang, "too_costly", seconds=predicted, most=BUDGET_S), title=t(lang, "err_invalid"),
-                           print_exception=False)
-        async for out in relay(services, request, "seeds", flat_from_config(cfg), lang, SEEDS_NAMES,
-                               {"seeds_status": t(lang, "starting"), "seeds_table": ""}, RUN_SECONDS, predicted,
-                               status="seeds_status"):
-            yield out
-    return train_stream, seeds_stream
+def make_handlers(services: Services):
+    """/train and /seeds."""
+    from ..insights.seeds import N_SEEDS
+    train = job_body(services, "train", NAMES, "status",
+                     lambda lang: {"status": t(lang, "starting"), "results": "", "code": ""},
+                     cost.run_seconds, BUDGET_S, RUN_SECONDS)
+    seeds = job_body(services, "seeds", SEEDS_NAMES, "seeds_status",
+                     lambda lang: {"seeds_status": t(lang, "starting"), "seeds_table": ""},
+                     lambda cfg: N_SEEDS * cost.run_seconds(cfg, snapshots=0), BUDGET_S, RUN_SECONDS)
+    return (settings_handler(train, "Train a base model, then LoRA; stream status, figures, results, metrics."),
+            settings_handler(seeds, "The same settings on 10 seeds: every accuracy per seed."))
 
 
 def build(page: Page, train_btn, services: Services) -> list:
@@ -61,6 +41,11 @@ def build(page: Page, train_btn, services: Services) -> list:
         preset_btns = {k: page.custom(gr.Button(p.title[lang], size="sm", elem_id=f"preset-{k}"),
                                       lambda lg, p=p: p.title[lg]) for k, p in PRESETS.items()}
     lesson = gr.Markdown("", elem_id="lesson")
+    with gr.Row():  # a lesson's "now try this": one button per preset that has one, shown with its lesson
+        next_btns = {k: page.custom(gr.Button(p.follow_up.title[lang], size="sm", variant="secondary",
+                                              elem_id=f"next-{k}", visible=False),
+                                    lambda lg, p=p: p.follow_up.title[lg])
+                     for k, p in PRESETS.items() if p.follow_up is not None}
     out = {"status": page.markdown("ready", elem_id="status")}
     with gr.Row():
         for name, elem in (("base_source", "plot-base-source"), ("base_target", "plot-base-target"),
@@ -94,7 +79,7 @@ def build(page: Page, train_btn, services: Services) -> list:
     page.label(metrics_acc, "metrics_json")
 
     outputs = [out[n] for n in NAMES]
-    handler, seeds_handler = make_handler(services)
+    handler, seeds_handler = make_handlers(services)
     kwargs = dict(concurrency_limit=None, show_progress="minimal", show_progress_on=[out["status"]],
                   preprocess=False,  # raw values: the handler checks each
                   trigger_mode="multiple")  # a new click replaces the running one (the scheduler stops it)
@@ -103,12 +88,27 @@ def build(page: Page, train_btn, services: Services) -> list:
                             concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[seeds_out["seeds_status"]], preprocess=False, trigger_mode="multiple")]
     setting_widgets = [page.settings[name] for name in FLAT_FIELDS]
+    next_list = list(next_btns.values())
+
+    def settings_update(values: dict) -> list:
+        out = [values[n] for n in FLAT_FIELDS]
+        out[list(FLAT_FIELDS).index("target_modules")] = gr.update(choices=layer_names(values["hidden_layers"]),
+                                                                   value=list(values["target_modules"]))
+        return out
+
     for key, btn in preset_btns.items():
         def apply_preset(lang, key=key):
-            values = {**DEFAULTS, **PRESETS[key].settings}
             preset = PRESETS[key]
-            return [values[n] for n in FLAT_FIELDS] + [f"**{preset.title[lang]}.** {preset.lesson[lang]}"]
-        runs.append(btn.click(apply_preset, page.language, setting_widgets + [lesson], queue=False,
+            shown = [gr.update(visible=k == key) for k in next_btns]
+            return (settings_update({**DEFAULTS, **preset.settings})
+                    + [f"**{preset.title[lang]}.** {quote(preset.lesson[lang])}"] + shown)
+        runs.append(btn.click(apply_preset, page.language, setting_widgets + [lesson] + next_list, queue=False,
                               api_visibility="private")
+                    .then(handler, page.inputs, outputs, api_visibility="private", **kwargs))
+    for key, btn in next_btns.items():
+        def apply_follow_up(key=key):
+            preset = PRESETS[key]
+            return settings_update({**DEFAULTS, **preset.settings, **preset.follow_up.settings})
+        runs.append(btn.click(apply_follow_up, None, setting_widgets, queue=False, api_visibility="private")
                     .then(handler, page.inputs, outputs, api_visibility="private", **kwargs))
     return runs

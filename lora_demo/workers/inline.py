@@ -28,7 +28,7 @@ class InlinePool(Pool):
 
         def work():
             from ..fit import Guard
-            from ..jobs import run_job
+            from ..jobs.registry import run_job
             try:
                 for update in run_job(kind, values, lang, Guard.within(seconds, stop=stop.is_set)):
                     loop.call_soon_threadsafe(inbox.put_nowait, ("update", update))

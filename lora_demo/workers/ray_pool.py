@@ -23,7 +23,7 @@ def _job(kind: str, values: dict, lang: str, seconds: float):
     import torch
 
     from ..fit import Guard
-    from ..jobs import run_job
+    from ..jobs.registry import run_job
     torch.set_num_threads(1)
     yield from run_job(kind, values, lang, Guard.within(seconds))
 

@@ -11,7 +11,7 @@ import logging
 import torch
 
 from ..fit import Guard
-from ..jobs import run_job
+from ..jobs.registry import run_job
 from ..jobs.payload import JobError
 
 log = logging.getLogger("lora_demo.worker")
