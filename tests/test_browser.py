@@ -55,15 +55,37 @@ def test_train_draws_every_plot_and_the_results(page):
     assert page.errors == []
 
 
+def long_steps(page, steps: int = 2000):
+    """Make the next run long enough to be caught mid-way (a default run is over in about a second)."""
+    page.get_by_text("4 · Model and training").click()
+    for name in ("pretrain-steps", "adapt-steps"):
+        box = page.locator(f"#{name} input[type=number]")
+        box.fill(str(steps))
+        box.press("Enter")
+
+
 def test_stop_stops_and_the_next_run_works(page):
     status = page.locator("#status")
+    long_steps(page)
     page.click("#train")
-    page.get_by_text("Pretraining").first.wait_for(timeout=10_000)
+    page.get_by_text("Pretraining").first.wait_for(timeout=20_000)
     page.click("#stop")
-    page.wait_for_timeout(3_000)  # an unstopped default run is done well before this
-    assert "Done" not in status.inner_text()
+    stopped_at = status.inner_text()
+    page.wait_for_timeout(3_000)
+    assert status.inner_text() == stopped_at and "Done" not in stopped_at  # nothing more arrived
     page.click("#train")
-    status.get_by_text("Done").wait_for(timeout=30_000)
+    status.get_by_text("Done").wait_for(timeout=60_000)
+    assert page.errors == []
+
+
+def test_train_right_after_stop_is_not_dropped(page):
+    status = page.locator("#status")
+    long_steps(page)
+    page.click("#train")
+    page.get_by_text("Pretraining").first.wait_for(timeout=20_000)
+    page.click("#stop")
+    page.click("#train")  # no pause
+    status.get_by_text("Done").wait_for(timeout=60_000)  # a dropped click would leave the stopped status
     assert page.errors == []
 
 
