@@ -2,8 +2,20 @@
 from __future__ import annotations
 
 from .config import RunConfig
-from .text import t
+from .text import choice_text, t
 from .train import Snapshot
+
+
+def task_names(cfg: RunConfig, lang: str = "en") -> tuple[str, str]:
+    """The source and target tasks in words, in the page's language."""
+    source = choice_text(lang, "dataset", cfg.data.dataset)
+    s = cfg.shift
+    target = {"rotate": lambda: t(lang, "task_rotated", task=source, angle=s.angle),
+              "translate": lambda: t(lang, "task_moved", task=source, offset=s.offset),
+              "scale": lambda: t(lang, "task_scaled", task=source, factor=s.factor),
+              "dataset": lambda: choice_text(lang, "dataset", s.dataset),
+              "none": lambda: t(lang, "task_new_draw", task=source)}[s.kind]()
+    return source, target
 
 
 def _pct(x: float | None) -> str:
@@ -24,9 +36,9 @@ def status_line(snap: Snapshot, cfg: RunConfig, lang: str = "en") -> str:
                  lora=_pct(acc["lora_target"]), trainable=trainable, share=100 * trainable / r.adapted_weights,
                  percent=r.params["lora"]["percent"])
     if snap.phase == "pretrain":
-        return t(lang, "status_pretrain", task=snap.source.name, step=snap.step, steps=snap.phase_steps,
+        return t(lang, "status_pretrain", task=task_names(cfg, lang)[0], step=snap.step, steps=snap.phase_steps,
                  acc=_pct(acc.get("base_source")))
-    return t(lang, "status_adapt", lora=lora_label(cfg, lang), task=snap.target.name, step=snap.step,
+    return t(lang, "status_adapt", lora=lora_label(cfg, lang), task=task_names(cfg, lang)[1], step=snap.step,
              steps=snap.phase_steps, acc=_pct(acc.get("lora_target")), base=_pct(acc.get("base_target")))
 
 
@@ -34,6 +46,7 @@ def results_markdown(snap: Snapshot, cfg: RunConfig, lang: str = "en") -> str:
     """The read-off after a run: accuracies, the PEFT parameter line, scaling, break-even, merge check."""
     r = snap.result
     a = r.accuracy
+    source, target = task_names(cfg, lang)
     w = lambda key, **fmt: t(lang, key, **fmt)  # noqa: E731
     ok = "✓" if r.base_unchanged else "✗"
     merge_ok = "✓" if r.merge_ok else "✗"
@@ -42,8 +55,8 @@ def results_markdown(snap: Snapshot, cfg: RunConfig, lang: str = "en") -> str:
     lines = [
         f"| {w('col_model')} | {w('col_task')} | {w('col_acc')} |",
         "|---|---|---|",
-        f"| {w('row_base')} | {w('task_source')}: {snap.source.name} | {_pct(a['base_source'])} |",
-        f"| {w('row_frozen')} | {w('task_target')}: {snap.target.name} | {_pct(a['base_target'])} |",
+        f"| {w('row_base')} | {w('task_source')}: {source} | {_pct(a['base_source'])} |",
+        f"| {w('row_frozen')} | {w('task_target')}: {target} | {_pct(a['base_target'])} |",
         f"| **{w('row_lora')}** | {w('task_target')} | **{_pct(a['lora_target'])}** |",
         f"| {w('row_lora_src')} | {w('adapter_on')} | {_pct(a['lora_source'])} |",
         f"| {w('row_off')} | {w('task_source')} | {_pct(a['base_source'])} — {w('identical')} {ok} |",

@@ -26,17 +26,6 @@ def _pct(x: float) -> float:
     return 100.0 * float(x)
 
 
-def wrap(label: str, width: int = 12) -> str:
-    """Break a label at spaces into lines of about width characters (<br>), for crowded category axes."""
-    lines: list[str] = []
-    for word in label.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
-
 def switch_figure(lib, lang: str = "en", height: int = 420) -> dict:
     """The class field of the base with one adapter on, chosen by buttons inside the figure.
 
@@ -104,15 +93,15 @@ def mix_figure(lib, lang: str = "en", height: int = 470) -> dict:
         sliders=[dict(active=start, steps=steps, pad=dict(t=40), len=1.0, x=0, font=dict(size=10),
                       currentvalue=dict(prefix=t(lang, "lib_mix_weight", first=names[0]) + " = ", font=dict(size=12)))],
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=11)),
-        margin=dict(l=36, r=8, t=84, b=100),
-        title=dict(text=title(start), x=0.02, y=0.97, yanchor="top", font=dict(size=13)))  # two lines
+        margin=dict(l=36, r=8, t=96, b=100), modebar=dict(orientation="v"),  # the toolbar off the two-line title
+        title=dict(text=title(start), x=0.02, y=0.985, yanchor="top", font=dict(size=13)))
     return fig
 
 
 def accuracy_figure(lib, lang: str = "en", height: int | None = None) -> dict:
     """Test accuracy (%) of the base and of each adapter (rows) on the source and each task (columns)."""
     labels = [task_label(a, lang) for a in lib.adapters]
-    cols = [wrap(x) for x in [t(lang, "lib_source")] + labels]
+    cols = [t(lang, "lib_source")] + labels
     rows = [t(lang, "lib_base")] + [t(lang, "lib_adapter_for", task=x) for x in labels]
     z = 100.0 * np.asarray(lib.accuracy, dtype=np.float64)
     n = len(rows)
@@ -124,9 +113,10 @@ def accuracy_figure(lib, lang: str = "en", height: int | None = None) -> dict:
                  hovertemplate=(t(lang, "lib_matrix_rows") + ": %{y}<br>" + t(lang, "lib_matrix_cols")
                                 + ": %{x}<br>%{z:.1f}%<extra></extra>"))
     return figure([trace], layout(t(lang, "lib_matrix_title"), height or 120 + 44 * n, shapes=outline,
-                                  margin=dict(l=190, r=12, t=40, b=60),
-                                  # the row labels name the models already; an axis title would crowd them
-                                  xaxis=dict(tickangle=0, automargin=True),
+                                  margin=dict(l=190, r=12, t=40, b=100),
+                                  # the row labels name the models already; an axis title would crowd them;
+                                  # slanted column labels stay apart in a half-width panel
+                                  xaxis=dict(tickangle=-35, automargin=True),
                                   yaxis=dict(autorange="reversed", automargin=True)))
 
 

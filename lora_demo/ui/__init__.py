@@ -112,7 +112,7 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
                         runs += library_tab.build(page, services)
                     page.label(tab, "lib_tab")
                     with gr.Tab(t(lang, "real_tab"), id="real-tab", elem_id="tab-real") as tab:
-                        real_tab.build(page)
+                        real_tab.build(page, tab)
                     page.label(tab, "real_tab")
         stop_btn.click(None, None, None, cancels=runs, api_visibility="private")
 
@@ -141,7 +141,7 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
                 targets = found.get("target_modules", kept)
                 values[list(FLAT_FIELDS).index("target_modules")] = gr.update(choices=layer_names(depth),
                                                                               value=targets or ["fc1"])
-            notice = "\n".join(f"⚠️ {p}" for p in problems)
+            notice = "\n\n".join(f"⚠️ {p}" for p in problems)  # one paragraph each
             return values + [lang, notice]
         demo.load(apply_query, None, setting_widgets + [page.language, notice_md], queue=False,
                   api_visibility="private").then(None, None, None, js=AUTORUN_JS)

@@ -32,7 +32,8 @@ def real_view(rank, alpha, use_rslora, target, language="en"):
     return plot(share_figure(rows, rank, target, lang)), plot(memory_figure(rows, rank, target, lang)), md, note
 
 
-def build(page: Page) -> None:
+def build(page: Page, tab) -> None:
+    """The panel inside `tab`; it draws itself when the tab is opened, and again on every change."""
     lang = page.lang
     page.markdown("real_heading")
     page.markdown("real_intro", elem_classes="caption")
@@ -43,14 +44,14 @@ def build(page: Page) -> None:
                                               label=t(lg, "real_target_label"), info=t(lg, "real_target_info")))
     show = page.words(gr.Button(t(lang, "real_show"), variant="primary", elem_id="real-run"), "real_show")
     note = gr.Markdown(elem_id="real-note")
-    with gr.Row():
-        share = gr.Plot(show_label=False, elem_id="plot-real-share")
-        memory = gr.Plot(show_label=False, elem_id="plot-real-memory")
+    share = gr.Plot(show_label=False, elem_id="plot-real-share")    # full width: seven models' labels need it
+    memory = gr.Plot(show_label=False, elem_id="plot-real-memory")
     page.caption("real_caption")
     tbl = gr.Markdown(elem_id="real-table")
     page.caption("real_assumptions")
     inputs = [page.settings["rank"], page.settings["alpha"], page.settings["use_rslora"], target, page.language]
     show.click(real_view, inputs, [share, memory, tbl, note], api_name="real", preprocess=False,
                concurrency_limit=4, concurrency_id="real")
-    target.change(real_view, inputs, [share, memory, tbl, note], api_visibility="private", preprocess=False,
-                  concurrency_limit=4, concurrency_id="real")
+    for event in (target.change, tab.select):
+        event(real_view, inputs, [share, memory, tbl, note], api_visibility="private", preprocess=False,
+              concurrency_limit=4, concurrency_id="real")

@@ -70,10 +70,9 @@ def build(page: Page, train_btn, services: Services) -> list:
     page.markdown("h_replay")
     out["replay"] = gr.Plot(show_label=False, elem_id="plot-replay")
     page.caption("cap_replay")
-    with gr.Row():
-        out["download"] = page.label(gr.File(label=t(lang, "export_file"), elem_id="export", scale=2), "export_file")
-        out["code"] = page.label(gr.Code(language="python", label=t(lang, "export_code"), elem_id="peft-code",
-                                         scale=3, interactive=False), "export_code")
+    out["download"] = page.label(gr.File(label=t(lang, "export_file"), elem_id="export"), "export_file")
+    out["code"] = page.label(gr.Code(language="python", label=t(lang, "export_code"), elem_id="peft-code",
+                                     interactive=False), "export_code")  # full width: its lines are long
     with gr.Accordion(t(lang, "metrics_json"), open=False) as metrics_acc:
         out["metrics"] = gr.JSON(elem_id="metrics", show_label=False)
     page.label(metrics_acc, "metrics_json")

@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 
 from .base import HARD_CAP_SLACK_S, STOP_GRACE_S, JobError, Pool
 
@@ -96,6 +97,17 @@ class _Worker:
         self.process.close()
 
 
+def _stop_workers(*groups: list) -> None:
+    for group in groups:
+        for worker in group:
+            try:
+                worker.conn.send(("quit",))
+            except OSError:
+                pass
+            worker.kill()
+        group.clear()
+
+
 class LocalPool(Pool):
     name = "local processes"
 
@@ -112,6 +124,8 @@ class LocalPool(Pool):
         self._fresh: list[_Worker] = []   # started, not yet attached to an event loop
         self._cleanups: set[asyncio.Task] = set()
         self.replaced = 0
+        # a pool nobody holds any more (a page replaced by `gradio app.py`'s hot reload) stops its workers
+        weakref.finalize(self, _stop_workers, self._workers, self._fresh)
 
     # ---------------------------------------------------------------- workers
 
@@ -144,7 +158,7 @@ class LocalPool(Pool):
         try:
             # the first worker starts the forkserver (and its imports); the rest fork from it at once
             first = [self._new_worker()]
-            self._fresh = first + [self._new_worker() for _ in range(self.size - 1)]
+            self._fresh.extend(first + [self._new_worker() for _ in range(self.size - 1)])
         except Exception as e:  # reported to every job that waits for a worker
             self._launch_error = e
         self._launched.set()
@@ -171,8 +185,8 @@ class LocalPool(Pool):
             return
         # the first loop, or a new one (each test's asyncio.run): every live worker now reports to it
         self._loop, self._idle = loop, asyncio.Queue()
-        self._workers += self._fresh
-        self._fresh = []
+        self._workers.extend(self._fresh)
+        self._fresh.clear()
         for worker in self._workers:
             worker.attach(loop)
             worker.job_id, worker.inbox = None, None
@@ -256,13 +270,7 @@ class LocalPool(Pool):
             task.cancel()
         if self._launcher is not None:
             self._launcher.join(timeout=120)
-        for worker in self._workers + self._fresh:
-            try:
-                worker.conn.send(("quit",))
-            except OSError:
-                pass
-            worker.kill()
-        self._workers, self._fresh = [], []
+        _stop_workers(self._workers, self._fresh)
         self._loop = None
 
     def stats(self) -> dict:
