@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from lora_demo.config import ConfigError, RunConfig
 from lora_demo.data import make_tasks
+from lora_demo.fit import adam
 from lora_demo.methods.lora import add_lora, lora_parameters
 from lora_demo.model import BaseModel
 from lora_demo.train import run
@@ -51,14 +52,14 @@ def bare(cfg: RunConfig) -> float:
     Xt, yt = torch.from_numpy(target.X_train), torch.from_numpy(target.y_train)
     model = BaseModel(2, cfg.model.hidden_size, max(source.n_classes, target.n_classes),
                       cfg.model.hidden_layers, generator=gen)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    opt = adam(model.parameters(), lr=cfg.train.lr)  # the same optimiser as the app's (fit.adam)
     for _ in range(cfg.train.pretrain_steps):
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(model(Xs), ys).backward()
         opt.step()
     add_lora(model, cfg.lora.target_modules, cfg.lora.rank, cfg.lora.alpha,
              cfg.lora.use_rslora, cfg.lora.init, generator=gen)
-    opt = torch.optim.Adam(lora_parameters(model), lr=cfg.train.lr)
+    opt = adam(lora_parameters(model), lr=cfg.train.lr)
     for _ in range(cfg.train.adapt_steps):
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(model(Xt), yt).backward()

@@ -17,7 +17,8 @@ import plotly.io as pio
 import torch
 
 from . import report
-from .config import FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config, rule_of
+from .config import (FLAT_FIELDS, ConfigError, Flag, Layers, Num, RunConfig, config_from_flat, flat_from_config,
+                     rule_of, short_repr)
 from .export import export_adapter, model_from_state
 from .plots.encode import to_go
 from .plots.run import final_figures
@@ -90,7 +91,7 @@ def explain(e: ConfigError, given: dict) -> str:
     name = next((k for k, v in FLAT_FIELDS.items() if ".".join(v) == e.field), None)
     if name is None:
         return str(e)
-    return f"{flag_of(name)} must be {e.allowed}; got {given.get(name, e.value)!r}"
+    return f"{flag_of(name)} must be {e.allowed}; got {short_repr(given.get(name, e.value))}"
 
 
 class ProgressBar:

@@ -25,14 +25,16 @@ def lora_scaling(rank: int, alpha: float, use_rslora: bool = False) -> float:
 class ConfigError(ValueError):
     """A setting outside its allowed range; `field` names the setting.
 
-    A setting that is fine alone but clashes with others also carries `key` and `fields`: the name of the
-    sentence in lora_demo.text that explains the clash, and what that sentence quotes."""
+    A setting that is fine alone but clashes with others also carries `key`, `involves` and `fields`: the
+    sentence in lora_demo.text that explains the clash, the other settings it names, and what it quotes."""
 
-    def __init__(self, field_name: str, value: Any, allowed: str, key: str | None = None, **fields):
+    def __init__(self, field_name: str, value: Any, allowed: str, key: str | None = None,
+                 involves: tuple[str, ...] = (), **fields):
         self.field = field_name
         self.value = value
         self.allowed = allowed
         self.key = key
+        self.involves = involves
         self.fields = fields
         super().__init__(f"{field_name} must be {allowed}; got {short_repr(value)}")
 
@@ -231,7 +233,9 @@ class RunConfig:
         for t in self.lora.target_modules:
             if int(t[2:]) > n_linear:
                 raise ConfigError("lora.target_modules", list(self.lora.target_modules),
-                                  f"layers of this model: fc1 … fc{n_linear}", key="must_depth", most=n_linear)
+                                  f"layers this model has, fc1 … fc{n_linear}, with model.hidden_layers = "
+                                  f"{self.model.hidden_layers}", key="must_depth", involves=("model.hidden_layers",),
+                                  most=n_linear, depth=self.model.hidden_layers)
         self._check_tasks()
 
     def _check_tasks(self) -> None:
@@ -239,17 +243,19 @@ class RunConfig:
         d = self.data
         used = {d.dataset} | ({self.shift.dataset} if self.shift.kind == "dataset" else set())
         if "classification" in used and d.n_classes > MAX_CLASSIFICATION_CLASSES:
-            raise ConfigError("data.n_classes", d.n_classes, f"at most {MAX_CLASSIFICATION_CLASSES} when a task is "
+            which = "data.dataset" if d.dataset == "classification" else "shift.dataset"
+            raise ConfigError("data.n_classes", d.n_classes, f"at most {MAX_CLASSIFICATION_CLASSES} when {which} is "
                               "'classification' (its two features give four class corners)",
-                              key="must_classification", most=MAX_CLASSIFICATION_CLASSES)
+                              key="must_classification", involves=(which,), most=MAX_CLASSIFICATION_CLASSES)
         classes = max(d.n_classes if name in MULTI_CLASS else 2 for name in used)
         n_test = math.ceil(d.n_samples * d.test_fraction)  # how scikit-learn's split counts it
         if n_test < classes or d.n_samples - n_test < classes:
             least = math.floor(100 * (classes - 1) / d.n_samples + 1) / 100
             raise ConfigError("data.test_fraction", d.test_fraction,
-                              f"at least {least:g} with {d.n_samples} samples and {classes} classes "
+                              f"at least {least:g} with data.n_samples = {d.n_samples} and {classes} classes "
                               "(the split keeps one test point per class)",
-                              key="must_test_fraction", least=least, n=d.n_samples, k=classes)
+                              key="must_test_fraction", involves=("data.n_samples", "data.n_classes"),
+                              least=least, n=d.n_samples, k=classes)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -191,7 +191,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     end = {"pretrain_train": evaluate.loss(model, source)}
     end["pretrain_test"], accuracy["base_source"] = evaluate.loss_and_accuracy(model, source)
     accuracy["base_target"] = evaluate.accuracy(model, target)
-    fit.check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr, factor=10)
+    fit.check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr)
     for name, v in (("pretrain/train", end["pretrain_train"]), ("pretrain/test", end["pretrain_test"])):
         log.add(name, P, v)
     base_probs = evaluate.grid_probs(model, points)  # fixed from here on: the base is frozen
@@ -223,7 +223,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     # ---- read off
     end["adapt_train"] = evaluate.loss(lora_model, target)
     end["adapt_test"], accuracy["lora_target"] = evaluate.loss_and_accuracy(lora_model, target)
-    fit.check_loss(end["adapt_train"], first, "LoRA training", A, cfg.train.lr, factor=10)
+    fit.check_loss(end["adapt_train"], first, "LoRA training", A, cfg.train.lr)
     log.add("adapt/train", P + A, end["adapt_train"])
     log.add("adapt/test", P + A, end["adapt_test"])
     accuracy["lora_source"] = evaluate.accuracy(lora_model, source)

@@ -234,6 +234,7 @@ LINKS = [  # (query string, settings kept, settings reported)
     ("rank=3&rank=abc", {}, {"lora.rank"}),                             # a repeated key: the last one counts
     ("rank=abc&rank=3", {"rank": 3}, set()),
     ("seed=1e400", {}, {"data.seed"}),
+    ("dataset=" + "x" * 10_000, {}, {"data.dataset"}),
     ("seed=" + "9" * 5000, {}, {"data.seed"}),
     ("alpha=nan&lr=inf&noise=-0.1&angle=-180", {"angle": -180.0}, {"lora.alpha", "train.lr", "data.noise"}),
     ("n_samples=1e2&rank=2.0", {"n_samples": 100, "rank": 2}, set()),
@@ -278,7 +279,7 @@ def test_page_shows_what_a_bad_link_held(app_url, server_log):
     values = dict(zip(DEFAULTS, settings))
     assert values["seed"] == 7 and values["hidden_layers"] == 1 and lang == "zh"
     assert values["target_modules"]["choices"] == [["fc1", "fc1"], ["fc2", "fc2"]]
-    lines = notice.splitlines()
+    lines = [line for line in notice.splitlines() if line.strip()]  # one line or paragraph per bad setting
     assert len(lines) == 2 and all(line.startswith("⚠️") for line in lines)
     assert "lora.rank" in lines[0] and "lora.target_modules" in lines[1] and "fc1 … fc2" in lines[1]
     assert_clean(notice, server_log())
@@ -286,20 +287,21 @@ def test_page_shows_what_a_bad_link_held(app_url, server_log):
 
 # ------------------------------------------------------------------ the upload route (the app takes no uploads)
 
-def test_upload_over_the_file_limit_gets_413(app_url, server_log):
-    r = httpx.post(f"{app_url}/gradio_api/upload", files={"files": ("big.txt", b"x" * 20_000)}, timeout=20)
-    assert r.status_code == 413 and "size" in r.text.lower(), r.text[:300]
+@pytest.mark.parametrize("size", [1, 20_000])
+def test_any_upload_is_refused(app_url, server_log, size):
+    r = httpx.post(f"{app_url}/gradio_api/upload", files={"files": ("a.txt", b"x" * size)}, timeout=20)
+    assert r.status_code == 403 and "no uploads" in r.json()["detail"], r.text[:300]
     assert_clean(r.text, server_log())
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_upload_over_the_body_limit_gets_413(app_url, server_log, chunked):
+def test_upload_over_the_body_limit_is_refused(app_url, server_log, chunked):
     head = b'--xx\r\nContent-Disposition: form-data; name="files"; filename="a.bin"\r\n\r\n'
     parts = [head] + [b"x" * 10_000] * 30 + [b"\r\n--xx--\r\n"]
     content = iter(parts) if chunked else b"".join(parts)  # an iterator goes out without a Content-Length
     r = httpx.post(f"{app_url}/gradio_api/upload", content=content, timeout=20,
                    headers={"content-type": "multipart/form-data; boundary=xx"})
-    assert r.status_code == 413 and "too large" in r.json()["detail"], r.text[:300]
+    assert r.status_code == 403 and "no uploads" in r.json()["detail"], r.text[:300]
     assert_clean(r.text, server_log())
 
 
@@ -317,8 +319,6 @@ def test_empty_or_broken_upload_does_not_hurt_the_server(app_url, server_log, co
     assert_clean(r.text, server_log())
 
 
-@pytest.mark.xfail(strict=True, reason="a multipart field 'files' that is not a file makes Gradio's upload route "
-                                       "answer 500 and log a TypeError traceback")
 def test_upload_of_a_text_field_is_a_client_error(app_url, server_log):
     content = b'--xx\r\nContent-Disposition: form-data; name="files"\r\n\r\nhello\r\n--xx--\r\n'
     r = httpx.post(f"{app_url}/gradio_api/upload", content=content, timeout=20,
@@ -436,8 +436,6 @@ def test_cli_subprocess_refuses_in_one_line(args, words, tmp_path):
 
 # ------------------------------------------------------------------ a clash names every setting involved
 
-@pytest.mark.xfail(strict=True, reason="a clash message names only the refused setting: the depth clash never "
-                                       "mentions Hidden layers, the classification clash never mentions Dataset")
 @pytest.mark.parametrize("changes,involved", [
     ({"hidden_layers": 1, "target_modules": ["fc3"]}, ["target_modules", "hidden_layers"]),
     ({"dataset": "classification", "n_classes": 5}, ["n_classes", "dataset"]),

@@ -87,8 +87,8 @@ def valid_settings(draw, steps=TINY_STEPS, lr=None, alpha=None):
         "shift_kind": shift_kind, "angle": draw(within("angle")), "offset": draw(within("offset")),
         "factor": draw(within("factor")), "shift_dataset": shift_dataset,
         "hidden_size": draw(within("hidden_size")), "hidden_layers": hidden_layers,
-        "rank": draw(within("rank")), "alpha": draw(within("alpha") if alpha is None else alpha), "use_rslora": draw(st.booleans()),
-        "target_modules": targets, "init": draw(st.sampled_from(INIT_NAMES)),
+        "rank": draw(within("rank")), "alpha": draw(within("alpha") if alpha is None else alpha),
+        "use_rslora": draw(st.booleans()), "target_modules": targets, "init": draw(st.sampled_from(INIT_NAMES)),
         "lr": draw(within("lr") if lr is None else lr), "pretrain_steps": draw(steps), "adapt_steps": draw(steps),
     }
 
@@ -147,8 +147,6 @@ def test_every_valid_configuration_runs_in_the_engine(flat):
     assert result.base_unchanged
 
 
-@pytest.mark.xfail(strict=True, reason="10 LoRA steps at the default lr 0.03 and alpha 16 (rank 64, rsLoRA, fc1-fc3) "
-                                       "end mid-overshoot and are stopped as 'diverged'; 50 steps recover")
 def test_default_rates_on_a_short_run_at_high_rank_do_not_stop_as_diverged():
     cfg = config_from_flat({"n_samples": 120, "seed": 5, "rank": 64, "alpha": 16.0, "use_rslora": True,
                             "target_modules": ["fc1", "fc2", "fc3"], "pretrain_steps": 10, "adapt_steps": 10})

@@ -12,24 +12,39 @@ from ..fit import Guard
 from ..plots import encode
 from ..plots import run as run_plots
 from ..plots.replay import replay_figure
+from ..plots.style import probability_image
 from ..train import run
 from .payload import File, Plot, Update
 
 FRAMES = 16  # step-based snapshots per run, on top of start, phase change and end: the replay's frames
 
 
+class Pictures:
+    """Each field drawn once per job: the live figures and the replay show the same pictures."""
+
+    def __init__(self):
+        self._by_array: dict[int, tuple] = {}  # id -> (array, PNG); holding the array keeps its id unique
+
+    def __call__(self, probs) -> str:
+        kept = self._by_array.get(id(probs))
+        if kept is None or kept[0] is not probs:
+            kept = self._by_array[id(probs)] = (probs, probability_image(probs))
+        return kept[1]
+
+
 def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
     cfg = config_from_flat(values)
     total = cfg.train.pretrain_steps + cfg.train.adapt_steps
-    frames = []          # (snapshot, picture) for the replay
+    frames = []          # every snapshot, for the replay
+    picture = Pictures()
     base_sent = None     # the base field the two base figures were last drawn from
     for snap in run(cfg, every_steps=max(1, total // FRAMES), max_snapshots=FRAMES + 8, guard=guard):
         out = {"status": report.status_line(snap, cfg, lang)}
         if snap.base_probs is not base_sent:  # changes while pretraining, frozen after
             base_sent = snap.base_probs
-            src, tgt = run_plots.base_figures(snap, lang)
+            src, tgt = run_plots.base_figures(snap, lang, picture)
             out.update(base_source=Plot(encode.dumps(src)), base_target=Plot(encode.dumps(tgt)))
-        out["lora_target"] = Plot(encode.dumps(run_plots.lora_figure(snap, lang)))
+        out["lora_target"] = Plot(encode.dumps(run_plots.lora_figure(snap, lang, picture)))
         out["loss"] = Plot(encode.dumps(run_plots.run_loss_figure(snap, cfg, lang)))
         out["params"] = Plot(encode.dumps(run_plots.run_params_figure(snap, cfg, lang)))
         frames.append(snap)
@@ -40,5 +55,5 @@ def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
                        download=File("lora_adapter.zip", export.adapter_zip(model, init=cfg.lora.init)),
                        code=export.peft_loading_code("lora_adapter", cfg.lora.target_modules),
                        metrics=report.metrics(snap, cfg),
-                       replay=Plot(encode.dumps(replay_figure(frames, cfg, lang))))
+                       replay=Plot(encode.dumps(replay_figure(frames, cfg, lang, picture))))
         yield Update(out, progress=done, final=snap.done)

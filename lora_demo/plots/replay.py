@@ -22,7 +22,7 @@ def _frame_parts(snap, pretrain_steps: int):
     return step, probs, snap.target if adapting else snap.source
 
 
-def replay_figure(frames: list, cfg, lang: str = "en") -> dict:
+def replay_figure(frames: list, cfg, lang: str = "en", picture=probability_image) -> dict:
     """frames: the run's snapshots in order (the last one finished). Returns one figure with a slider."""
     P = cfg.train.pretrain_steps
     total = P + cfg.train.adapt_steps
@@ -32,7 +32,7 @@ def replay_figure(frames: list, cfg, lang: str = "en") -> dict:
     # left: the field and the points of both tasks (one set visible at a time); right: the loss
     (bx, bxr), (by, byr) = axis("x", 1), axis("y", 1)
     (lx, lxr), (ly, lyr) = axis("x", 2), axis("y", 2)
-    field = dict(field_trace(last.ticks, parts[0][1]), xaxis=bxr, yaxis=byr)
+    field = dict(field_trace(last.ticks, parts[0][1], picture), xaxis=bxr, yaxis=byr)
     src = [dict(tr, xaxis=bxr, yaxis=byr, visible=True) for tr in _points(last.source, n_classes)]
     tgt = [dict(tr, xaxis=bxr, yaxis=byr, visible=False) for tr in _points(last.target, n_classes)]
     curves = loss_traces(last.curves, lang, xaxis=lxr, yaxis=lyr, showlegend=False)
@@ -47,7 +47,7 @@ def replay_figure(frames: list, cfg, lang: str = "en") -> dict:
         visible = [True] + [not adapting] * len(src) + [adapting] * len(tgt) + [True] * len(curves)
         title = t(lang, "replay_adapt" if adapting else "replay_pretrain", step=step, total=total)
         steps.append(dict(method="update", label=str(step),
-                          args=[{"source": [probability_image(probs)] + [None] * (len(data) - 1), "visible": visible},
+                          args=[{"source": [picture(probs)] + [None] * (len(data) - 1), "visible": visible},
                                 {"title.text": title, "shapes[1].x0": max(step, 0.5)}]))
     start = len(steps) - 1
     first_title = steps[start]["args"][1]["title.text"]

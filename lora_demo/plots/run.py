@@ -34,18 +34,19 @@ def _points(task, n_classes: int) -> list[dict]:
     return data
 
 
-def field_trace(ticks: np.ndarray, probs: np.ndarray) -> dict:
-    """The class field as an image trace spanning the grid cells."""
+def field_trace(ticks: np.ndarray, probs: np.ndarray, picture=probability_image) -> dict:
+    """The class field as an image trace spanning the grid cells (picture: probs -> PNG data URI)."""
     w, step = float(ticks[-1]), float(ticks[1] - ticks[0])
-    return dict(type="image", source=probability_image(probs), x0=-w - step / 2, dx=step,
+    return dict(type="image", source=picture(probs), x0=-w - step / 2, dx=step,
                 y0=w + step / 2, dy=-step, hoverinfo="skip")
 
 
 def boundary_figure(ticks: np.ndarray, probs: np.ndarray | None, task, title: str,
-                    accuracy: float | None = None, height: int = 330, note: str | None = None) -> dict:
+                    accuracy: float | None = None, height: int = 330, note: str | None = None,
+                    picture=probability_image) -> dict:
     """The model's class field over the fixed window, train points filled, test points hollow."""
     w = float(ticks[-1])
-    data = [] if probs is None else [field_trace(ticks, probs)]
+    data = [] if probs is None else [field_trace(ticks, probs, picture)]
     n_classes = probs.shape[-1] if probs is not None else int(max(task.y_train.max(), task.y_test.max())) + 1
     data += _points(task, n_classes)
     label = title if accuracy is None else f"{title} · <b>{100 * accuracy:.0f}%</b>"
@@ -136,19 +137,21 @@ def param_labels(cfg, lang: str = "en") -> dict:
             "lora": f"LoRA r={cfg.lora.rank}"}
 
 
-def base_figures(snap, lang: str = "en") -> tuple[dict, dict]:
+def base_figures(snap, lang: str = "en", picture=probability_image) -> tuple[dict, dict]:
     """The base model's field with the source points, and the same field with the target points."""
     acc = snap.accuracy
-    return (boundary_figure(snap.ticks, snap.base_probs, snap.source, t(lang, "base_source"), acc.get("base_source")),
-            boundary_figure(snap.ticks, snap.base_probs, snap.target, t(lang, "base_target"), acc.get("base_target")))
+    return (boundary_figure(snap.ticks, snap.base_probs, snap.source, t(lang, "base_source"), acc.get("base_source"),
+                            picture=picture),
+            boundary_figure(snap.ticks, snap.base_probs, snap.target, t(lang, "base_target"), acc.get("base_target"),
+                            picture=picture))
 
 
-def lora_figure(snap, lang: str = "en") -> dict:
+def lora_figure(snap, lang: str = "en", picture=probability_image) -> dict:
     """Base + LoRA on the target; before adaptation, the target points and a note."""
     if snap.lora_probs is None:
         return boundary_figure(snap.ticks, None, snap.target, t(lang, "lora_target"), note=t(lang, "lora_waits"))
     return boundary_figure(snap.ticks, snap.lora_probs, snap.target, t(lang, "lora_target"),
-                           snap.accuracy.get("lora_target"))
+                           snap.accuracy.get("lora_target"), picture=picture)
 
 
 def run_loss_figure(snap, cfg, lang: str = "en") -> dict:

@@ -64,8 +64,11 @@ def config_error_text(error, language: str) -> str:
     label = field_text(language, flat)[0]
     rule = rule_of(flat)
     common = dict(label=label, field=error.field, value=short_repr(error.value))
-    if error.key:  # fine alone, ruled out by another setting: the clash has its own sentence
-        return t(language, error.key, **common, **error.fields)
+    if error.key:  # fine alone, ruled out by another setting: the clash has its own sentence, naming the others
+        names = {".".join(v): k for k, v in FLAT_FIELDS.items()}
+        join, pattern = ("、", "{}（{}）") if language == "zh" else (", ", "{} ({})")
+        others = join.join(pattern.format(field_text(language, names[p])[0], p) for p in error.involves if p in names)
+        return t(language, error.key, involved=others, **common, **error.fields)
     if isinstance(rule, Layers):
         return t(language, "must_layers", most=rule.most, **common)
     if isinstance(rule, Num):

@@ -16,7 +16,8 @@ WORDS = {
                        "after the adapted layer, which cannot be merged away; LoRA changes W by a low-rank ΔW. Each "
                        "method also ran at other learning rates, because one rate can rank them either way. On the "
                        "default settings (seeds 0–29) the Adapter at the smallest rate falls "
-                       "{c[methods.adapter_lr].range} points below its own best, LoRA's accuracy moves by at most "
+                       "{c[methods.adapter_lr].mean} points below its own best on average (up to "
+                       "{c[methods.adapter_lr].max}), LoRA's accuracy moves by at most "
                        "{c[methods.lora_steady].max} points across the rates, and at the run's rate LoRA does at least "
                        "as well as the Adapter on {c[methods.lora_vs_adapter].seeds} seeds.",
         "m_adapter": "Adapter", "adapter_after": "Adapter (m={m}) after {layer}",
@@ -53,8 +54,9 @@ WORDS = {
         "cap_alpha": "What you see: ranks 1, 4 and 16 on fc2 under three rules for α, each rank starting from the "
                      "same A, trained with Adam at lr 0.01 (at larger rates the biggest scaling overshoots and hides "
                      "the effect). With α fixed the scaling α/r shrinks as r grows, and the larger rank gains little: "
-                     "at step 30 the loss at r = 16 is {c[alpha.fixed].range} times the loss at r = 1. With rsLoRA's "
-                     "α/√r it learns much faster: {c[alpha.rslora].range} times, a lower ratio than under α fixed on "
+                     "at step 30 the loss at r = 16 is on average {c[alpha.fixed].mean} times the loss at r = 1 "
+                     "(range {c[alpha.fixed].range}). With rsLoRA's α/√r it learns much faster: "
+                     "{c[alpha.rslora].mean} times on average ({c[alpha.rslora].range}), a lower ratio than under α fixed on "
                      "{c[alpha.contrast].seeds} seeds (default settings, seeds 0–29). α = r keeps the scaling at 1. "
                      "The legend gives each run's scaling and accuracy.",
         "alpha_title": "LoRA loss by step under three α rules", "alpha_fixed": "α fixed (α/r)",
@@ -78,8 +80,8 @@ WORDS = {
         "cap_methods": "看点：全量微调、原文拿来对比的 Adapter 和 LoRA，在变化后的任务上训练同样多的 Adam 步数；Adapter 的"
                        "瓶颈宽度 m 选成参数量最接近 LoRA 的那个（见表）。全量微调改动所有权重；Adapter 在被调整的层后面加一个"
                        "瓶颈，无法合并掉；LoRA 用低秩的 ΔW 修改 W。每种方法还在其他学习率下各跑了一遍，因为只看一个学习率，"
-                       "方法的排名可能颠倒。在默认设置下（种子 0–29），Adapter 在最小学习率下比它自己的最好成绩低 "
-                       "{c[methods.adapter_lr].range} 个百分点，LoRA 在各学习率之间最多相差 {c[methods.lora_steady].max} "
+                       "方法的排名可能颠倒。在默认设置下（种子 0–29），Adapter 在最小学习率下比它自己的最好成绩平均低 "
+                       "{c[methods.adapter_lr].mean} 个百分点（最多 {c[methods.adapter_lr].max}），LoRA 在各学习率之间最多相差 {c[methods.lora_steady].max} "
                        "个百分点；在本次运行的学习率下，LoRA 在 {c[methods.lora_vs_adapter].seeds} 个种子上不比 Adapter 差。",
         "m_adapter": "Adapter", "adapter_after": "Adapter（m={m}），位于 {layer} 之后",
         "col_method": "方法", "col_trainable": "可训练参数", "col_final_loss": "最终训练损失",
@@ -111,8 +113,8 @@ WORDS = {
         "h_alpha": "### 5 · α 对比",
         "cap_alpha": "看点：fc2 上秩为 1、4、16 的 LoRA，在三种 α 规则下训练，同一个秩从同一个 A 出发，用学习率 0.01 "
                      "的 Adam（学习率更大时，最大的缩放系数会冲过头，掩盖要看的效果）。α 固定时缩放系数 α/r 随 r 增大而变小，"
-                     "大秩快不了多少：第 30 步时 r = 16 的损失是 r = 1 的 {c[alpha.fixed].range} 倍。用 rsLoRA 的 α/√r，"
-                     "大秩学得快得多：{c[alpha.rslora].range} 倍，在 {c[alpha.contrast].seeds} 个种子上这个比值都低于 α 固定时"
+                     "大秩快不了多少：第 30 步时 r = 16 的损失平均是 r = 1 的 {c[alpha.fixed].mean} 倍（范围 {c[alpha.fixed].range}）。"
+                     "用 rsLoRA 的 α/√r，大秩学得快得多：平均 {c[alpha.rslora].mean} 倍（{c[alpha.rslora].range}），在 {c[alpha.contrast].seeds} 个种子上这个比值都低于 α 固定时"
                      "（默认设置，种子 0–29）。α = r 让缩放系数恒为 1。"
                      "图例给出每次训练的缩放系数和准确率。",
         "alpha_title": "三种 α 规则下 LoRA 的损失随步数变化", "alpha_fixed": "α 固定（α/r）",

@@ -1,7 +1,8 @@
 """What the web server refuses before Gradio sees it, and what it notices about its callers.
 
-- BodyGuard: request bodies over MAX_BODY bytes get 413 (counted as they arrive, with or without a
-  Content-Length), and a JSON body for the queue that is not an object gets 422 instead of Gradio's 500.
+- BodyGuard: the app takes no uploads, so Gradio's upload routes answer 403 (Gradio would store any file
+  anyone sends); request bodies over MAX_BODY bytes get 413 (counted as they arrive, with or without a
+  Content-Length); a JSON body for the queue that is not an object gets 422 instead of Gradio's 500.
 - CallWatch: remembers which events started through Gradio's REST route (`POST /gradio_api/call/<api>`)
   have a reader on their result stream, so a job nobody reads can be dropped instead of run.
 - A KeyError from Gradio's routing (an unknown fn_index) becomes 404 instead of 500.
@@ -17,6 +18,7 @@ import time
 
 MAX_BODY = 256 * 1024   # the largest real request (every setting of /train) is under 2 kB; uploads are off
 QUEUE_PATHS = re.compile(r"^/gradio_api/(queue/join|call/[^/]+|call/v2/[^/]+)/?$")
+UPLOAD_PATHS = re.compile(r"^/(gradio_api/)?upload/?$")
 STREAM_PATH = re.compile(r"^/gradio_api/call/[^/]+/(?P<event>[0-9a-f]{16,64})/?$")
 
 
@@ -34,6 +36,8 @@ class BodyGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
+        if UPLOAD_PATHS.match(scope["path"]):
+            return await _reply(send, 403, "this app takes no uploads")
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return await _reply(send, 413, f"request body too large: at most {self.max_body:,} bytes")
