@@ -47,18 +47,32 @@ def sample(pid: int | None = None) -> dict:
     gc.collect()
     pids = tree(pid or os.getpid())
     out = {"rss_mb": 0.0, "pss_mb": 0.0, "fds": 0, "threads": 0, "processes": 0}
+    each = []
     for p in pids:
         try:
             status = Path(f"/proc/{p}/status").read_text()
             fields = {line.split(":")[0]: line.split(":")[1].split() for line in status.splitlines() if ":" in line}
-            out["rss_mb"] += int(fields["VmRSS"][0]) / 1024
+            rss = int(fields["VmRSS"][0]) / 1024
+            out["rss_mb"] += rss
             out["threads"] += int(fields["Threads"][0])
             out["fds"] += len(os.listdir(f"/proc/{p}/fd"))
             out["pss_mb"] += _pss_mb(p)
             out["processes"] += 1
+            each.append((p, _role(p, pid or os.getpid()), round(rss)))
         except (OSError, KeyError, IndexError):
             continue
-    return out
+    return dict(out, each=each)
+
+
+def _role(p: int, root: int) -> str:
+    """web (the app), forkserver, worker or other, from the process's command line."""
+    if p == root:
+        return "web"
+    cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    if "forkserver" in cmd:
+        parent = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        return "forkserver" if int(parent) == root else "worker"
+    return "resource tracker" if "resource_tracker" in cmd else "other"
 
 
 def settle(pid: int | None, base: dict, seconds: float) -> dict:
@@ -73,7 +87,7 @@ def settle(pid: int | None, base: dict, seconds: float) -> dict:
 
 
 def growth(base: dict, end: dict) -> dict:
-    return {k: end[k] - base[k] for k in base}
+    return {k: end[k] - base[k] for k in base if k != "each"}
 
 
 def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, settle_s: float = 15.0,
@@ -138,10 +152,12 @@ def sessions(url: str, n: int, settings: dict, warmup: int = 5, every: int = 100
 def report(name: str, r: dict, limit: float) -> str:
     g, b, e = r["growth"], r["baseline"], r["end"]
     ok = g["rss_mb"] <= limit and g["processes"] <= 0 and g["fds"] <= FD_SLACK and g["threads"] <= THREAD_SLACK
+    per = "; ".join(f"{role} {mb} MB" for _, role, mb in e["each"])
     return (f"{name}: RSS {b['rss_mb']:.0f} → {e['rss_mb']:.0f} MB ({g['rss_mb']:+.1f}, limit {limit:g}); "
             f"PSS {b['pss_mb']:.0f} → {e['pss_mb']:.0f} MB ({g['pss_mb']:+.1f}); fds {g['fds']:+d}; "
             f"threads {g['threads']:+d}; processes {b['processes']} → {e['processes']}; "
-            f"{len(r['errors'])} errors; {r['elapsed_s']:.0f} s — {'ok' if ok else 'EXCEEDED'}")
+            f"{len(r['errors'])} errors; {r['elapsed_s']:.0f} s — {'ok' if ok else 'EXCEEDED'}\n"
+            f"   each process at the end: {per}")
 
 
 def main(argv=None) -> None:
