@@ -163,6 +163,11 @@ def expect(status: int, text: str, data: list, params: list[str]) -> None:
     assert status == 200, (status, text[:300])
     assert "Traceback" not in text
     values = {n: v for n, v in zip(params, data) if n in FLAT_FIELDS}  # arguments past the last are ignored
+    language = dict(zip(params, data)).get("language", "en")
+    if not (isinstance(language, str) and language in ("en", "zh")):  # checked first, so named first
+        msg = error_message(text)
+        assert msg and "language" in msg and "must be" in msg, msg
+        return
     try:
         cfg, local = config_from_flat(values), None
     except Exception as e:  # a ConfigError, or the local check itself broke
