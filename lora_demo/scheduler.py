@@ -147,6 +147,14 @@ class Scheduler:
             ticket.granted.cancel()
         self._grant()
 
+    def release(self, ticket: Ticket) -> None:
+        """The job's work is over but its caller is still being shown the result: give the worker to the
+        next job now. The ticket stays the session's (a new click still replaces it) until close()."""
+        if ticket in self._running:
+            self._running.remove(ticket)
+            ticket.running = False
+            self._grant()
+
     async def wait(self, ticket: Ticket, every: float = 0.5) -> AsyncIterator[int]:
         """Until the ticket has a worker: its position now and then (at once, then every `every` seconds)."""
         while not ticket.granted.done():

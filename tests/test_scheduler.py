@@ -92,3 +92,17 @@ def test_a_closed_waiting_ticket_stops_waiting():
 ])
 def test_client_key(peer, forwarded, proxy, expected):
     assert client_key(peer, forwarded, "session", proxy) == expected
+
+
+def test_a_finished_job_frees_its_worker_while_its_frames_are_still_being_shown():
+    async def main():
+        s = Scheduler(FakePool())
+        first, second, third = open_many(s, [(c, c, 0.5) for c in "abc"])
+        assert first.running and second.running and not third.running
+        s.release(first)  # its worker is done; the page is still being shown its frames
+        assert third.running and not first.running
+        again = s.open("a", "a", "train", 0.5)  # a new click of that session still replaces it
+        assert first.replaced.is_set() and not again.running
+        s.close(first)  # the relay's own clean-up afterwards changes nothing
+        return s.stats()
+    assert asyncio.run(main()) == {"waiting": 1, "running": 2, "clients": 3}

@@ -173,6 +173,7 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
                     item = pull.result()
                     if item is None:
                         finished = True
+                        scheduler.release(ticket)  # the worker is free; pacing the frames out needs none
                     else:
                         frames.pending.append(item)
                         pull = asyncio.ensure_future(anext(stream, None))
