@@ -5,8 +5,8 @@
    long each worst-case request ran (every request must end within its cap + 1 s).
 2. One address fires 64 /train requests at once; another sends one: how long the single request takes to
    start (its first training frame), and how many of the 64 were refused at once.
-3. Callers that leave: eight sessions submit and disconnect at once, and eight raw REST calls are never read;
-   then one more request: whether it starts at once (the abandoned ones did not take the workers).
+3. Callers that leave: eight sessions submit long runs and their process exits, and eight raw REST calls are
+   never read; then one more request: whether it starts at once (the abandoned ones did not take the workers).
 
     python -m bench.fairness [--json]
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ import time
 import httpx
 
 from bench.load import client_for
-from bench.procs import start_app, stop_app
+from bench.procs import ROOT, start_app, stop_app
 from lora_demo import cost
 from lora_demo.config import config_from_flat
 from lora_demo.links import DEFAULTS
@@ -43,9 +44,13 @@ def worst_case(predict, base: dict | None = None) -> dict:
     return dict(big, pretrain_steps=lo, adapt_steps=lo)
 
 
-def timed_call(url: str, address: str, api: str, settings: dict, out: dict, key: str, started: dict | None = None):
-    """One request; records seconds to the final update (or the error), and optionally to the first frame."""
+def timed_call(url: str, address: str, api: str, settings: dict, out: dict, key: str, started: dict | None = None,
+               go: threading.Barrier | None = None):
+    """One request; records seconds to the final update (or the error), and optionally to the first frame.
+    With `go`, the client connects first and sends when every party of the barrier is connected."""
     client = client_for(url, address)
+    if go is not None:
+        go.wait(timeout=120)
     t0 = time.perf_counter()
     try:
         job = client.submit(**settings, api_name=api)
@@ -81,29 +86,67 @@ def scenario_worst_case(url: str) -> dict:
             "insights_worst_steps": ins_w["pretrain_steps"], "results": out}
 
 
+BURST = """
+import sys, threading
+from bench.load import client_for
+from lora_demo.links import DEFAULTS
+clients = [client_for(sys.argv[1], "9.2.0.1") for _ in range(64)]
+print("ready", flush=True)
+sys.stdin.readline()
+refused = completed = 0
+jobs = [c.submit(**dict(DEFAULTS, seed=100 + i), api_name="/train") for i, c in enumerate(clients)]
+for job in jobs:
+    try:
+        job.result(timeout=120)
+        completed += 1
+    except Exception as e:
+        refused += "already have" in str(e)
+print(refused, completed, flush=True)
+"""
+
+
 def scenario_burst(url: str) -> dict:
-    out, started = {}, {}
-    threads = [threading.Thread(target=timed_call, args=(url, "9.2.0.1", "/train", dict(DEFAULTS, seed=100 + i),
-                                                         out, f"burst {i}")) for i in range(64)]
-    for t in threads:
-        t.start()
+    """64 sessions of one address, in a process of their own (a client on another machine: its threads do not
+    slow this one down), send at the same moment; 0.5 s later another address sends one."""
+    burst = subprocess.Popen([sys.executable, "-c", BURST, url], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    other = client_for(url, "9.2.0.2")
+    assert burst.stdout.readline().strip() == "ready"
+    burst.stdin.write("go\n")
+    burst.stdin.flush()
     time.sleep(0.5)
-    timed_call(url, "9.2.0.2", "/train", DEFAULTS, out, "other", started)
-    for t in threads:
-        t.join(timeout=120)
-    burst = [v for k, v in out.items() if k.startswith("burst")]
-    return {"other_start_s": started.get("other"), "other_final_s": out["other"]["seconds"],
-            "burst_refused": sum(1 for v in burst if v["error"] and "already have" in v["error"]),
-            "burst_completed": sum(1 for v in burst if not v["error"]), "burst_total": len(burst)}
+    t0 = time.perf_counter()
+    job = other.submit(**DEFAULTS, api_name="/train")
+    start = None
+    while not job.done():
+        if start is None and any("Pretraining" in str(u[0]) or "预训练" in str(u[0]) for u in job.outputs()):
+            start = time.perf_counter() - t0
+        time.sleep(0.02)
+    job.result(timeout=60)
+    final = time.perf_counter() - t0
+    other.close()
+    refused, completed = (int(x) for x in burst.communicate(timeout=180)[0].split()[-2:])
+    return {"other_start_s": start, "other_final_s": final, "burst_refused": refused,
+            "burst_completed": completed, "burst_total": 64}
+
+
+LEAVERS = """
+import os, sys, time
+from bench.load import client_for
+from lora_demo.links import DEFAULTS
+clients = [client_for(sys.argv[1], f"9.3.0.{i}") for i in range(8)]
+for c in clients:
+    c.submit(**dict(DEFAULTS, pretrain_steps=2000, adapt_steps=2000), api_name="/train")
+time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.3)
+os._exit(0)  # the callers leave as a closed tab does: every connection drops at once
+"""
 
 
 def scenario_abandoned(url: str) -> dict:
-    clients = [client_for(url, f"9.3.0.{i}") for i in range(8)]
-    for c in clients:
-        c.submit(**dict(DEFAULTS, pretrain_steps=2000, adapt_steps=2000), api_name="/train")
-    time.sleep(0.3)
-    for c in clients:
-        c.close()  # the callers leave
+    """Eight sessions submit long runs and their process exits; eight raw REST calls are never read. Then a
+    new request: it should start at once (gradio_client.close() alone would leave its event stream open, so
+    the leavers run in a process of their own that exits)."""
+    subprocess.run([sys.executable, "-c", LEAVERS, url], cwd=ROOT, timeout=120, check=True)
     values = list(dict(DEFAULTS, pretrain_steps=2000, adapt_steps=2000).values()) + ["en"]
     for _ in range(8):  # posted, never read
         httpx.post(f"{url}/gradio_api/call/train", json={"data": values}, timeout=10)

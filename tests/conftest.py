@@ -11,9 +11,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url():
+def app():
+    """(demo, url): the app serving on a free port, for tests that look inside it too."""
     from lora_demo import ui
     port = free_port()
     demo = ui.serve_in_process(port)
-    yield f"http://127.0.0.1:{port}"
+    yield demo, f"http://127.0.0.1:{port}"
     ui.close(demo)
+
+
+@pytest.fixture(scope="session")
+def app_url(app):
+    return app[1]

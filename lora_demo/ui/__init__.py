@@ -19,6 +19,7 @@ from . import insights_tab, library_tab, race_tab, real_tab, train_tab
 from .downloads import Downloads
 from .page import DEFAULTS, SHIFT_FIELDS, Page, layer_names
 from .relay import Services, caller_check
+from .session_cost import cheaper_sessions
 
 QUEUE_SIZE = 64        # requests waiting in Gradio's own queue (ours is the scheduler's) beyond this are refused
 DOWNLOADS_MB = 200     # all downloads together (LORA_DOWNLOADS_MB overrides); older ones go first
@@ -164,6 +165,7 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
                                                              page.settings["target_modules"]],
                                              page.settings["target_modules"], queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False)
+    cheaper_sessions(demo)
     services.caller = caller_check(demo, services.call_readers)
     demo.services = services  # for closing its pool, and for tests and benchmarks
     return demo

@@ -4,7 +4,8 @@
   anyone sends); request bodies over MAX_BODY bytes get 413 (counted as they arrive, with or without a
   Content-Length); a JSON body for the queue that is not an object gets 422 instead of Gradio's 500.
 - CallWatch: remembers which events started through Gradio's REST route (`POST /gradio_api/call/<api>`)
-  have a reader on their result stream, so a job nobody reads can be dropped instead of run.
+  have a reader on their result stream, and how many message streams (`GET /gradio_api/queue/data`) each
+  page or client session holds open, so a job nobody reads can be dropped instead of run.
 - A KeyError from Gradio's routing (an unknown fn_index) becomes 404 instead of 500.
 
 Plain ASGI: no gradio import needed here, so it can be tested on its own.
@@ -20,6 +21,8 @@ MAX_BODY = 256 * 1024   # the largest real request (every setting of /train) is 
 QUEUE_PATHS = re.compile(r"^/gradio_api/(queue/join|call/[^/]+|call/v2/[^/]+)/?$")
 UPLOAD_PATHS = re.compile(r"^/(gradio_api/)?upload/?$")
 STREAM_PATH = re.compile(r"^/gradio_api/call/[^/]+/(?P<event>[0-9a-f]{16,64})/?$")
+SESSION_STREAM_PATH = re.compile(r"/gradio_api/queue/data/?$")  # searched: a root path may precede it
+SESSION_HASH = re.compile(rb"(?:^|&)session_hash=([A-Za-z0-9_-]{1,64})(?:&|$)")
 
 
 async def _reply(send, status: int, detail: str) -> None:
@@ -94,18 +97,43 @@ class CallWatch:
         self.app, self.watched = app, watched
 
     async def __call__(self, scope, receive, send):
-        match = STREAM_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
-        if match is None or scope["method"] != "GET":
+        if scope["type"] != "http" or scope["method"] != "GET":
             return await self.app(scope, receive, send)
-        event = match.group("event")
+        path = scope.get("path", "")
+        match = STREAM_PATH.match(path)
+        if match is not None:
+            return await self._rest_reader(match.group("event"), scope, receive, send)
+        session = SESSION_HASH.search(scope.get("query_string", b"")) if SESSION_STREAM_PATH.search(path) else None
+        if session is not None:
+            return await self._session_reader(session.group(1).decode(), scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    async def _rest_reader(self, event: str, scope, receive, send):
         self.watched[event] = time.monotonic()
         try:
             return await self.app(scope, receive, send)
         finally:
             self.watched[event] = None  # the reader is gone (or has read to the end)
-            if len(self.watched) > 10_000:  # forget the oldest; a dict keeps insertion order
-                for key in list(self.watched)[:5_000]:
-                    self.watched.pop(key, None)
+            self._forget_oldest()
+
+    async def _session_reader(self, session: str, scope, receive, send):
+        """A page or client reading its session's messages: counted while open (("open", n) under the key)."""
+        key = ("session", session)
+        self.watched[key] = self.watched.get(key, 0) + 1
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            left = self.watched.get(key, 1) - 1
+            if left > 0:
+                self.watched[key] = left
+            else:
+                self.watched.pop(key, None)
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        if len(self.watched) > 10_000:  # forget the oldest; a dict keeps insertion order
+            for key in list(self.watched)[:5_000]:
+                self.watched.pop(key, None)
 
 
 async def unknown_function(request, exc):

@@ -54,8 +54,10 @@ class Services:
 def caller_check(demo: gr.Blocks, readers: dict) -> Callable[[float], str]:
     """Whether the page or client that started the current event is still there.
 
-    A page or gradio_client holds a stream open: Gradio marks its events dead when it closes ("gone"). A
-    raw `POST /gradio_api/call/<api>` has no stream of its own (its session is the event): it is "unread"
+    A page or gradio_client reads its session's messages on one stream: Gradio marks its events dead when
+    that stream closes ("gone"); while no stream of the session is open the event is "unread", and "gone"
+    after READER_GRACE_S (a client that joined the queue and left before it ever listened). A raw
+    `POST /gradio_api/call/<api>` has no stream of its own (its session is the event): it is "unread"
     until someone opens its result stream, and "gone" when nobody has within READER_GRACE_S or when that
     reader left. Reads Gradio's own queue (a private part: if it changes, every caller counts as here)."""
     def caller(waited: float) -> str:
@@ -72,7 +74,9 @@ def caller_check(demo: gr.Blocks, readers: dict) -> Callable[[float], str]:
                 if seen is None or (seen == "never" and waited > READER_GRACE_S):
                     return "gone"
                 return "unread" if seen == "never" else "here"
-            return "here"
+            if readers.get(("session", event.session_hash), 0) > 0:
+                return "here"
+            return "gone" if waited > READER_GRACE_S else "unread"
         except Exception:
             return "here"
     return caller

@@ -7,6 +7,7 @@ per core, and a tiny model gains nothing from a second thread.
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 
@@ -15,6 +16,7 @@ from ..jobs.registry import run_job
 from ..jobs.payload import JobError
 
 log = logging.getLogger("lora_demo.worker")
+WORKER_NICENESS = 5  # added to the worker's scheduling niceness (lower priority than the web process)
 
 
 def _warm_up() -> None:
@@ -29,6 +31,10 @@ def serve(conn, stop) -> None:
     Messages out: ("ready",), then per job ("update", job_id, Update)… and one of ("done", job_id) or
     ("error", job_id, kind, message). `stop.value == job_id` asks the running job to end at its next step."""
     torch.set_num_threads(1)
+    try:  # the web process admits, queues and relays for everyone: under full load it goes first
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):
+        pass
     _warm_up()
     conn.send(("ready",))
     while True:
