@@ -2,8 +2,8 @@
 
 Starts `python app.py` with its own Gradio cache folder (GRADIO_TEMP_DIR) and a download cap
 (LORA_DOWNLOADS_MB, default 20 here so that the cap is reached quickly), then makes --exports runs whose
-PEFT export is large (hidden width 128, three hidden layers, rank 64 on every layer, few steps: about
-0.9 MB each, every run a new seed so no two exports are alike), and --uploads attempts to upload 20 MB to
+PEFT export is large (hidden width 128, three hidden layers, rank 64 on every layer, few steps; every run
+a new seed so no two exports are alike), and --uploads attempts to upload 20 MB to
 Gradio's upload route. Reports the folder's size as it goes and at the end, against the cap.
 
     python -m bench.disk [--exports 500] [--uploads 100] [--cap-mb 20] [--json]
