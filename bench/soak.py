@@ -32,6 +32,14 @@ THREAD_SLACK = 3
 SMALL = dict(DEFAULTS, n_samples=80, pretrain_steps=20, adapt_steps=20)
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _pss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -181,8 +189,10 @@ def main(argv=None) -> None:
     finally:
         pids = sorted(set(pids) | set(tree(proc.pid)))
         stop_app(proc)
-        time.sleep(2)  # workers notice the closed pipe and exit
-        result["left_behind"] = [p for p in pids if Path(f"/proc/{p}").exists()]
+        deadline = time.monotonic() + 15  # workers notice the closed pipe and exit; init reaps the orphans
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.5)
+        result["left_behind"] = [p for p in pids if _alive(p)]
         log_path.unlink(missing_ok=True)
     if a.json:
         print(json.dumps(result))
