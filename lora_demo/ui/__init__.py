@@ -42,6 +42,10 @@ CSS = """
 #lesson {border-left: 3px solid #d946ef; padding-left: 10px}
 #lesson:empty {display: none}
 footer {display: none !important}
+#race-table {overflow-x: auto}
+#race-table table {font-size: 0.85em}
+#race-table th, #race-table td {word-break: normal; overflow-wrap: normal; hyphens: none}
+#race-table td:first-child {white-space: nowrap}
 """
 
 # show_error: Gradio's own checks (e.g. too few values from a raw HTTP client) then say what is wrong;
