@@ -1,7 +1,13 @@
-"""Shared fixtures: the app launched in-process on a free port."""
+"""Shared fixtures: the app launched in-process on a free port, and Debian's Chromium for the browser tests."""
+import os
+import shutil
 import socket
 
 import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
@@ -23,3 +29,15 @@ def app():
 @pytest.fixture(scope="session")
 def app_url(app):
     return app[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the browser tests (skipped off CI when it is not installed)."""
+    if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -5,9 +5,7 @@ The in-figure controls (the replay's slider, the library's switch buttons and mi
 browser alone: these tests record every request the page makes and allow none to /gradio_api after a click.
 A full-page screenshot of each tab goes to /tmp/browser_shots/ for a person to look at.
 """
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,26 +13,10 @@ import pytest
 from lora_demo.links import DEFAULTS
 from lora_demo.text import t
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path("/tmp/browser_shots")
 DONE = {"en": "Done", "zh": "完成"}
 LANG_LABEL = {"en": "English", "zh": "中文"}
 RUN_S = 60_000  # a run is well under this even on two busy cores
-
-if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 def open_page(browser, url):
     """A page at url that keeps its console errors (page.errors) and every request URL (page.requests)."""

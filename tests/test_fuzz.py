@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from sse import sse_events
+
 from lora_demo.config import (FLAT_FIELDS, ConfigError, Choice, Flag, Layers, Num, RunConfig, config_from_flat,
                               flat_from_config, rule_of)
 
@@ -127,17 +129,6 @@ def train_params(app_url) -> dict:
     params = info["named_endpoints"]["/train"]["parameters"]
     assert set(NAMES) <= {p["parameter_name"] for p in params}
     return {p["parameter_name"]: p["parameter_default"] for p in params}
-
-
-def sse_events(text: str) -> list[tuple[str, str]]:
-    """(event, data) pairs of a server-sent event stream."""
-    events, kind = [], None
-    for line in text.splitlines():
-        if line.startswith("event:"):
-            kind = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            events.append((kind, line.split(":", 1)[1].strip()))
-    return events
 
 
 def post(app_url: str, body: str) -> tuple[int, str]:

@@ -21,6 +21,7 @@ from gradio_client.exceptions import AppError
 from starlette.datastructures import QueryParams
 
 from lora_demo import cli
+from sse import sse_events
 from lora_demo.config import FLAT_FIELDS, RunConfig, config_from_flat, flat_from_config
 from lora_demo.links import DEFAULTS, settings_from_query
 from lora_demo.text import field_text, t
@@ -81,16 +82,6 @@ def refusal(client, api: str, values: dict, seconds: float = 20) -> AppError:
     with pytest.raises(AppError) as err:
         job.result(timeout=5)
     return err.value
-
-
-def sse_events(text: str) -> list[tuple[str, str]]:
-    events, kind = [], None
-    for line in text.splitlines():
-        if line.startswith("event:"):
-            kind = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            events.append((kind, line.split(":", 1)[1].strip()))
-    return events
 
 
 def raw_call(app_url: str, api: str, body: str) -> tuple[int, str]:
