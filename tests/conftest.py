@@ -31,9 +31,10 @@ def app_url(app):
     return app[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the browser tests (skipped off CI when it is not installed)."""
+    """A headless Chromium per browser-test module (skipped off CI when it is not installed). Module scope, not
+    session: Playwright's sync API keeps an event loop running while it is open, and later tests call asyncio.run."""
     if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
