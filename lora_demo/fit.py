@@ -63,12 +63,69 @@ def check_loss(value: float, first: float, phase: str, step: int, lr: float | No
                                f"Lower the learning rate{rate} or, for LoRA, alpha.")
 
 
-def adam(param_groups, lr: float) -> torch.optim.Adam:
-    """Adam over a list of parameters or of param groups (LoRA+ gives B its own learning rate).
+class Adam:
+    """PyTorch's Adam with its fused kernel, stepped without the machinery around the kernel.
 
-    fused: one kernel updates every tensor (the same rule, in one pass): a default run trains about a fifth
-    faster than with Adam's per-tensor loop, which matters when a room shares two cores."""
-    return torch.optim.Adam(param_groups, lr=lr, fused=True)
+    `torch.optim.Adam(fused=True).step()` spends most of its time outside the kernel: hooks, profiler
+    records, a dynamo guard and regrouping the tensors on every call. For a model this small that was a
+    quarter of a default training step (0.74 → 0.55 ms per step, `python -m bench.engine`), and a room
+    shares two cores. So the first step is torch's own (it creates the state: step, exp_avg, exp_avg_sq)
+    and every later step calls the same kernel on that same state, group by group, with each group's
+    own hyper-parameters. The parameters come out bit-identical to torch's (tests/test_fit.py). Where
+    the kernel is missing, or a parameter got no gradient, torch's step does the work."""
+
+    def __init__(self, param_groups, lr: float):
+        self.torch = torch.optim.Adam(param_groups, lr=lr, fused=True)
+        self._state = None  # per group: (params, exp_avgs, exp_avg_sqs, steps), once torch has made them
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return self.torch.param_groups
+
+    @property
+    def state(self):
+        return self.torch.state
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.torch.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def _collect(self):
+        out = []
+        for group in self.torch.param_groups:
+            params = [p for p in group["params"] if p in self.torch.state]
+            if (group["amsgrad"] or len(params) != len(group["params"])
+                    or len({(p.device, p.dtype) for p in params}) > 1):
+                return None
+            st = [self.torch.state[p] for p in params]
+            out.append((params, [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [s["step"] for s in st]))
+        return out
+
+    def step(self) -> None:
+        groups = self._state
+        if groups is None or any(p.grad is None for params, *_ in groups for p in params):
+            self.torch.step()
+            self._state = self._collect() if _FUSED_KERNEL is not None else None
+            return
+        with torch.no_grad():
+            for group, (params, exp_avgs, exp_avg_sqs, steps) in zip(self.torch.param_groups, groups):
+                if not params:
+                    continue
+                beta1, beta2 = group["betas"]
+                torch._foreach_add_(steps, 1)
+                _FUSED_KERNEL(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
+                              amsgrad=group["amsgrad"], lr=group["lr"], beta1=beta1, beta2=beta2,
+                              weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"],
+                              grad_scale=None, found_inf=None)
+
+
+_FUSED_KERNEL = getattr(torch, "_fused_adam_", None)  # the kernel torch's fused Adam calls (torch ≥ 2.4)
+
+
+def adam(param_groups, lr: float) -> Adam:
+    """Adam over a list of parameters or of param groups (LoRA+ gives B its own learning rate)."""
+    return Adam(param_groups, lr)
 
 
 def task_loss(model: torch.nn.Module, task: Task, split: str = "train") -> Callable[[], torch.Tensor]:
@@ -78,7 +135,7 @@ def task_loss(model: torch.nn.Module, task: Task, split: str = "train") -> Calla
     return lambda: F.cross_entropy(model(X), y)
 
 
-def steps(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer, n: int, *,
+def steps(loss_fn: Callable[[], torch.Tensor], optimizer: Adam | torch.optim.Optimizer, n: int, *,
           guard: Guard = UNGUARDED, phase: str = "training", lr: float | None = None,
           check: bool = True) -> Iterator[tuple[int, float]]:
     """n full-batch updates. After update k (k = 1 … n) yield (k, loss before that update).
@@ -101,7 +158,7 @@ def steps(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
         yield k, value
 
 
-def train(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer, n: int, *,
+def train(loss_fn: Callable[[], torch.Tensor], optimizer: Adam | torch.optim.Optimizer, n: int, *,
           guard: Guard = UNGUARDED, phase: str = "training", lr: float | None = None,
           check: bool = True) -> np.ndarray:
     """`steps` drained: the loss before each update, (n,) float64."""

@@ -7,17 +7,25 @@ copying it. A file is named by its content's hash: the same run twice is stored 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from pathlib import Path
 
 MAX_BYTES = 200 * 2**20   # all downloads together
 MAX_AGE_S = 3600.0        # a download link works for an hour
+RESCAN_S = 60.0           # the folder is listed at least this often (so the age limit holds within a minute)
+LOW_WATER = 0.9           # a prune that has to remove files goes down to this share of the cap
 
 
 class Downloads:
     def __init__(self, folder: str | Path, max_bytes: int = MAX_BYTES, max_age_s: float = MAX_AGE_S):
         self.folder = Path(folder)
         self.max_bytes, self.max_age_s = max_bytes, max_age_s
+        # Listing the folder costs a stat per file (hundreds after a workshop), on the event loop; so it
+        # is listed only when the bytes it may hold could pass the cap, or RESCAN_S after the last listing.
+        # `bound` never underestimates what is there: it is the last listing's total plus every store since.
+        self.bound = None
+        self.listed_at = -math.inf
 
     def store(self, name: str, data: bytes) -> Path:
         """Write data as <folder>/<hash>/<name> (once per content), then prune; returns the path."""
@@ -28,9 +36,12 @@ class Downloads:
             tmp = path.with_suffix(path.suffix + ".part")
             tmp.write_bytes(data)
             tmp.replace(path)  # readers never see half a file
+            if self.bound is not None:
+                self.bound += len(data)
         else:
             path.touch()  # recently offered again: keep it longest
-        self.prune(keep=path)
+        if self.bound is None or self.bound > self.max_bytes or time.monotonic() - self.listed_at > RESCAN_S:
+            self.prune(keep=path)
         return path
 
     def files(self) -> list[tuple[float, int, Path]]:
@@ -48,14 +59,16 @@ class Downloads:
         return sum(size for _, size, _ in self.files())
 
     def prune(self, keep: Path | None = None) -> int:
-        """Remove files older than the age limit, then the oldest until the total fits the cap."""
+        """Remove files older than the age limit; if the total is over the cap, the oldest until it is
+        LOW_WATER of the cap (so the next few stores need no listing)."""
         files = self.files()
         total = sum(size for _, size, _ in files)
+        target = self.max_bytes if total <= self.max_bytes else LOW_WATER * self.max_bytes
         now, removed = time.time(), 0
         for mtime, size, path in files:
             if path == keep:
                 continue
-            if now - mtime > self.max_age_s or total > self.max_bytes:
+            if now - mtime > self.max_age_s or total > target:
                 try:
                     path.unlink()
                     path.parent.rmdir()
@@ -63,4 +76,5 @@ class Downloads:
                     pass
                 total -= size
                 removed += 1
+        self.bound, self.listed_at = total, time.monotonic()
         return removed

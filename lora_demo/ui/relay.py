@@ -157,8 +157,10 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
         async for ahead in scheduler.wait(ticket):
             if gone():
                 raise _Gone
-            shown[status] = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
-            yield out()
+            waiting = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
+            if waiting != shown[status]:  # every update costs Gradio a pass over all outputs: send changes only
+                shown[status] = waiting
+                yield out()
         stream = scheduler.run(ticket, kind, values, lang, seconds)
         frames = _Frames()
         pull = asyncio.ensure_future(anext(stream, None))
