@@ -28,10 +28,10 @@ def test_stores_well_under_the_cap_do_not_list_the_folder(tmp_path, monkeypatch)
     listings = []
     original = d.files
     monkeypatch.setattr(d, "files", lambda: listings.append(1) or original())
-    for i in range(20):
+    for _ in range(20):
         d.store("a.zip", os.urandom(1000))
     assert len(listings) == 1  # the first store lists it; the bound says the other 19 cannot pass the cap
-    for i in range(150):
+    for _ in range(150):
         d.store("a.zip", os.urandom(1000))
     assert sum(p.stat().st_size for p in tmp_path.glob("*/*")) <= 100_000
     assert len(listings) < 30  # over the cap it prunes to 90 %, so the next ~10 stores need no listing

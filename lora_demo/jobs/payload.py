@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MILESTONES = 6     # the page shows a short job as this many evenly spaced frames, start and end included
+STALE_S = 1.0      # a slow job shows its latest frame at least this often
+
 
 @dataclass(frozen=True)
 class Plot:

@@ -4,6 +4,7 @@ Runs in a worker process: it builds and serialises every figure there, so the we
 """
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 from .. import export, report
@@ -14,7 +15,7 @@ from ..plots import run as run_plots
 from ..plots.replay import replay_figure
 from ..plots.style import probability_image
 from ..train import run
-from .payload import File, Plot, Update
+from .payload import MILESTONES, STALE_S, File, Plot, Update
 
 FRAMES = 16  # step-based snapshots per run, on top of start, phase change and end: the replay's frames
 
@@ -38,7 +39,15 @@ def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
     frames = []          # every snapshot, for the replay
     picture = Pictures()
     base_sent = None     # the base field the two base figures were last drawn from
+    shown_at, next_shown = -STALE_S, 0.0
     for snap in run(cfg, every_steps=max(1, total // FRAMES), max_snapshots=FRAMES + 8, guard=guard):
+        frames.append(snap)
+        done = (snap.step + (cfg.train.pretrain_steps if snap.phase == "adapt" else 0)) / total
+        # The page shows MILESTONES evenly spaced frames, or the latest every STALE_S when a job is slow (see
+        # ui.relay); a frame it would skip is kept for the replay but its figures are not drawn or sent.
+        if not (snap.done or done >= next_shown or time.monotonic() - shown_at >= STALE_S / 2):
+            continue
+        shown_at, next_shown = time.monotonic(), done + 1.0 / (MILESTONES - 1) - 1e-9
         out = {"status": report.status_line(snap, cfg, lang)}
         if snap.base_probs is not base_sent:  # changes while pretraining, frozen after
             base_sent = snap.base_probs
@@ -47,8 +56,6 @@ def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
         out["lora_target"] = Plot(encode.dumps(run_plots.lora_figure(snap, lang, picture)))
         out["loss"] = Plot(encode.dumps(run_plots.run_loss_figure(snap, cfg, lang)))
         out["params"] = Plot(encode.dumps(run_plots.run_params_figure(snap, cfg, lang)))
-        frames.append(snap)
-        done = (snap.step + (cfg.train.pretrain_steps if snap.phase == "adapt" else 0)) / total
         if snap.done:
             model = export.model_from_state(snap.model_state, cfg.lora)
             out.update(results=report.results_markdown(snap, cfg, lang),

@@ -8,7 +8,7 @@ from .. import cost
 from ..text import t
 from .page import Page
 from .relay import Services
-from .runs import job_body, settings_handler
+from .runs import JOB_EVENT, job_body, settings_handler
 
 NAMES = ("status", "m_full", "m_adapter", "m_lora", "m_table", "m_params", "m_lr", "sweep", "delta",
          "strength_plot", "merge", "alpha", "memory")
@@ -16,11 +16,11 @@ SECONDS = 30.0   # hard cap of one request
 BUDGET_S = 15.0  # predicted seconds of computing (lora_demo.cost) beyond which a request is refused
 
 
-def make_handler(services: Services):
+def make_handler(services: Services, out: dict):
     body = job_body(services, "insights", NAMES, "status",
                     lambda lang: {"status": t(lang, "insights_busy", what=t(lang, "step_base")), "m_table": "",
                                   "merge": ""},
-                    cost.insights_seconds, BUDGET_S, SECONDS)
+                    cost.insights_seconds, BUDGET_S, SECONDS, out)
     return settings_handler(body, "Every Insights panel for these settings, streamed panel by panel.")
 
 
@@ -52,7 +52,6 @@ def build(page: Page, services: Services) -> list:
         page.markdown("h_" + key)
         out[key] = gr.Plot(show_label=False, elem_id="plot-" + key)
         page.caption("cap_" + key)
-    event = run_btn.click(make_handler(services), page.inputs, [out[k] for k in NAMES], api_name="insights",
-                          concurrency_limit=None, show_progress="minimal", show_progress_on=[out["status"]],
-                          preprocess=False, trigger_mode="multiple")
+    event = run_btn.click(make_handler(services, out), page.inputs, [out[k] for k in NAMES], api_name="insights",
+                          show_progress_on=[out["status"]], **JOB_EVENT)
     return [event]

@@ -8,7 +8,7 @@ from .. import cost
 from ..text import t
 from .page import Page
 from .relay import Services
-from .runs import job_body, settings_handler
+from .runs import JOB_EVENT, job_body, settings_handler
 
 NAMES = ("lib_status", "lib_switch", "lib_mix", "lib_accuracy", "lib_storage", "lib_download")
 BUDGET_S, SECONDS = 15.0, 30.0
@@ -37,9 +37,8 @@ def build(page: Page, services: Services) -> list:
     out["lib_download"] = page.label(gr.File(label=t(lang, "lib_download"), elem_id="library-export"), "lib_download")
     page.caption("lib_download_note")
     body = job_body(services, "library", NAMES, "lib_status", lambda lg: {"lib_status": t(lg, "lib_busy") + " …"},
-                    cost.library_seconds, BUDGET_S, SECONDS)
+                    cost.library_seconds, BUDGET_S, SECONDS, out)
     event = run_btn.click(settings_handler(body, "One adapter per shifted task on the run's frozen base."),
-                          page.inputs, [out[n] for n in NAMES], api_name="library", concurrency_limit=None,
-                          show_progress="minimal", show_progress_on=[out["lib_status"]], preprocess=False,
-                          trigger_mode="multiple")
+                          page.inputs, [out[n] for n in NAMES], api_name="library",
+                          show_progress_on=[out["lib_status"]], **JOB_EVENT)
     return [event]

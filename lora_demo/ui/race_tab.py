@@ -7,7 +7,7 @@ from .. import cost
 from ..text import t
 from .page import Page
 from .relay import Services
-from .runs import job_body, settings_handler
+from .runs import JOB_EVENT, job_body, settings_handler
 
 NAMES = ("race_status", "race_intro", "race_boundaries", "race_loss", "race_summary", "race_table", "race_notes")
 BUDGET_S, SECONDS = 15.0, 30.0
@@ -28,9 +28,8 @@ def build(page: Page, services: Services) -> list:
     page.caption("race_caption")
     body = job_body(services, "race", NAMES, "race_status",
                     lambda lg: {"race_status": t(lg, "race_busy"), "race_intro": "", "race_table": "",
-                                "race_notes": ""}, cost.race_seconds, BUDGET_S, SECONDS)
+                                "race_notes": ""}, cost.race_seconds, BUDGET_S, SECONDS, out)
     event = run_btn.click(settings_handler(body, "LoRA and five variants on the run's frozen base, same steps."),
-                          page.inputs, [out[n] for n in NAMES], api_name="race", concurrency_limit=None,
-                          show_progress="minimal", show_progress_on=[out["race_status"]], preprocess=False,
-                          trigger_mode="multiple")
+                          page.inputs, [out[n] for n in NAMES], api_name="race",
+                          show_progress_on=[out["race_status"]], **JOB_EVENT)
     return [event]

@@ -17,7 +17,7 @@ from typing import AsyncIterator, Callable
 import gradio as gr
 from gradio.components.plot import PlotData
 
-from ..jobs.payload import File, JobError, Plot, Update
+from ..jobs.payload import MILESTONES, STALE_S, File, JobError, Plot, Update
 from ..scheduler import Refused, Scheduler, client_key
 from ..text import t
 from .downloads import Downloads
@@ -25,9 +25,8 @@ from .downloads import Downloads
 log = logging.getLogger("lora_demo")
 
 GAP = 0.2          # seconds between two updates sent to the page (faster makes the browser lag)
-MILESTONES = 6     # a short job is shown as this many evenly spaced frames, start and end included
-STALE_S = 1.0      # a slow job shows its latest frame at least this often
 CHECK_S = 0.5      # how often a waiting relay looks whether its caller is still there
+PLACE_GAP_S = 1.0  # a waiting page's place in the queue is updated at most this often
 
 ERROR_TITLES = {"diverged": "err_stopped", "too_long": "err_stopped", "invalid": "err_invalid",
                 "cancelled": "err_stopped", "worker_died": "err_worker", "internal": "err_internal_title"}
@@ -126,11 +125,12 @@ class _Frames:
 
 async def relay(services: Services, request: gr.Request | None, kind: str, values: dict, lang: str,
                 names: tuple, blank: dict, seconds: float, predicted_s: float,
-                status: str = "status") -> AsyncIterator[tuple]:
+                status: str = "status", prepare: Callable = lambda name, value: value) -> AsyncIterator[tuple]:
     """The handler body: yields one tuple of output values (in `names` order) per update; the output
-    named `status` carries the waiting and stopping messages."""
+    named `status` carries the waiting and stopping messages. prepare(name, value) turns a value into what
+    the page is sent (see `prepared`), once per new value."""
     scheduler = services.scheduler
-    shown = {n: blank.get(n) for n in names}  # what the page shows; every yield re-sends the same objects
+    shown = {n: prepare(n, blank.get(n)) for n in names}  # what the page shows; every yield re-sends these
     client, session = identity(request)
     began = time.monotonic()
     while services.caller(time.monotonic() - began) == "unread":  # a REST call: wait for its reader first
@@ -152,14 +152,18 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
 
     stream = pull = None
     try:
-        shown[status] = t(lang, "starting") if scheduler.pool.ready else t(lang, "starting_workers")
+        shown[status] = prepare(status, t(lang, "starting") if scheduler.pool.ready else t(lang, "starting_workers"))
         yield out()
+        place, placed_at = None, -PLACE_GAP_S
         async for ahead in scheduler.wait(ticket):
             if gone():
                 raise _Gone
-            waiting = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
-            if waiting != shown[status]:  # every update costs Gradio a pass over all outputs: send changes only
-                shown[status] = waiting
+            # each update costs the web process a pass over every output, and a full room has many waiting
+            # pages: a place is sent when it changed, and at most every PLACE_GAP_S
+            if ahead != place and time.monotonic() - placed_at >= PLACE_GAP_S:
+                place, placed_at = ahead, time.monotonic()
+                waiting = t(lang, "waiting", ahead=ahead + 1) if ahead else t(lang, "waiting_next")
+                shown[status] = prepare(status, waiting)
                 yield out()
         stream = scheduler.run(ticket, kind, values, lang, seconds)
         frames = _Frames()
@@ -169,7 +173,7 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
             now = time.monotonic()
             update = frames.due(now)
             if update is not None:
-                _apply(update, shown, services.downloads)
+                _apply(update, shown, services.downloads, prepare)
                 yield out()
                 continue
             wait = CHECK_S if not frames.pending else max(0.0, GAP - (now - frames.last_sent)) + 1e-3
@@ -189,11 +193,11 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
                 raise _Gone
     except _Gone:
         if ticket.replaced.is_set():
-            shown[status] = t(lang, "replaced")
+            shown[status] = prepare(status, t(lang, "replaced"))
             yield out()
     except JobError as e:
         if ticket.replaced.is_set():  # stopped because the same session started a newer job of this kind
-            shown[status] = t(lang, "replaced")
+            shown[status] = prepare(status, t(lang, "replaced"))
             yield out()
             return
         if e.kind == "internal":
@@ -217,7 +221,7 @@ def _message(e: JobError, lang: str) -> str:
     return e.message or t(lang, "err_stopped")
 
 
-def _apply(update: Update, shown: dict, downloads: Downloads) -> None:
+def _apply(update: Update, shown: dict, downloads: Downloads, prepare: Callable) -> None:
     """Fold an update's outputs into what the page shows, converted to what gradio components take."""
     for name, value in update.outputs.items():
         if isinstance(value, Plot):
@@ -225,4 +229,19 @@ def _apply(update: Update, shown: dict, downloads: Downloads) -> None:
         elif isinstance(value, File):
             value = str(downloads.store(value.name, value.data))
         if name in shown:
-            shown[name] = value
+            shown[name] = prepare(name, value)
+
+
+def prepared(components: dict) -> Callable:
+    """prepare(name, value): what Gradio's postprocess makes of a value for the output `name`, serialised.
+
+    The job events are registered with postprocess=False and send these. Otherwise Gradio postprocesses
+    every output on every update, each in a thread of its own: eleven thread hops per /train update,
+    although most updates change one or two outputs, and a full room sends thousands of updates."""
+    def prepare(name: str, value):
+        component = components.get(name)
+        if component is None or value is None:
+            return value
+        value = component.postprocess(value)
+        return value.model_dump() if hasattr(value, "model_dump") else value
+    return prepare

@@ -39,11 +39,23 @@ def settings_handler(body, doc: str):
     return handler
 
 
-def job_body(services, kind: str, names: tuple, status: str, blank, predict, budget_s: float, seconds: float):
+# the settings of every event whose handler is a job_body: raw inputs (the handler checks each), values sent as
+# job_body prepared them, a new click replaces the running job (the scheduler stops it), progress on the status
+JOB_EVENT = dict(concurrency_limit=None, show_progress="minimal", preprocess=False, postprocess=False,
+                 trigger_mode="multiple")
+
+
+def job_body(services, kind: str, names: tuple, status: str, blank, predict, budget_s: float, seconds: float,
+             components: dict):
     """The body of a handler that validates the settings, refuses work predicted to exceed budget_s, and relays
-    the job `kind` (blank(lang) gives the outputs' values before the first update)."""
+    the job `kind` (blank(lang) gives the outputs' values before the first update).
+
+    components: the output components by name. The body sends their values postprocessed, so its events
+    must be registered with `postprocess=False` (JOB_EVENT has the settings every job event shares)."""
     from ..config import flat_from_config
-    from .relay import relay
+    from .relay import prepared, relay
+
+    prepare = prepared(components)
 
     async def body(values, request):
         cfg, lang = checked(values)
@@ -52,6 +64,6 @@ def job_body(services, kind: str, names: tuple, status: str, blank, predict, bud
             raise gr.Error(t(lang, "too_costly", seconds=predicted, most=budget_s), title=t(lang, "err_invalid"),
                            print_exception=False)
         async for out in relay(services, request, kind, flat_from_config(cfg), lang, names, blank(lang), seconds,
-                               predicted, status=status):
+                               predicted, status=status, prepare=prepare):
             yield out
     return body

@@ -10,7 +10,7 @@ from ..presets import PRESETS
 from ..text import quote, t
 from .page import DEFAULTS, Page, layer_names
 from .relay import Services
-from .runs import job_body, settings_handler
+from .runs import JOB_EVENT, job_body, settings_handler
 
 RUN_SECONDS = 30.0     # one request's hard cap (the worker is killed at this plus a little)
 BUDGET_S = 15.0        # refused up front when lora_demo.cost predicts more seconds than this
@@ -20,15 +20,15 @@ NAMES = ("status", "base_source", "base_target", "lora_target", "loss", "params"
 SEEDS_NAMES = ("seeds_status", "seeds_plot", "seeds_table")
 
 
-def make_handlers(services: Services):
-    """/train and /seeds."""
+def make_handlers(services: Services, out: dict):
+    """/train and /seeds; out: their output components by name."""
     from ..insights.seeds import N_SEEDS
     train = job_body(services, "train", NAMES, "status",
                      lambda lang: {"status": t(lang, "starting"), "results": "", "code": ""},
-                     cost.run_seconds, BUDGET_S, RUN_SECONDS)
+                     cost.run_seconds, BUDGET_S, RUN_SECONDS, out)
     seeds = job_body(services, "seeds", SEEDS_NAMES, "seeds_status",
                      lambda lang: {"seeds_status": t(lang, "starting"), "seeds_table": ""},
-                     lambda cfg: N_SEEDS * cost.run_seconds(cfg, snapshots=0), BUDGET_S, RUN_SECONDS)
+                     lambda cfg: N_SEEDS * cost.run_seconds(cfg, snapshots=0), BUDGET_S, RUN_SECONDS, out)
     return (settings_handler(train, "Train a base model, then LoRA; stream status, figures, results, metrics."),
             settings_handler(seeds, "The same settings on 10 seeds: every accuracy per seed."))
 
@@ -78,14 +78,11 @@ def build(page: Page, train_btn, services: Services) -> list:
     page.label(metrics_acc, "metrics_json")
 
     outputs = [out[n] for n in NAMES]
-    handler, seeds_handler = make_handlers(services)
-    kwargs = dict(concurrency_limit=None, show_progress="minimal", show_progress_on=[out["status"]],
-                  preprocess=False,  # raw values: the handler checks each
-                  trigger_mode="multiple")  # a new click replaces the running one (the scheduler stops it)
+    handler, seeds_handler = make_handlers(services, {**out, **seeds_out})
+    kwargs = dict(JOB_EVENT, show_progress_on=[out["status"]])
     runs = [train_btn.click(handler, page.inputs, outputs, api_name="train", **kwargs),
             seeds_btn.click(seeds_handler, page.inputs, [seeds_out[n] for n in SEEDS_NAMES], api_name="seeds",
-                            concurrency_limit=None, show_progress="minimal",
-                            show_progress_on=[seeds_out["seeds_status"]], preprocess=False, trigger_mode="multiple")]
+                            show_progress_on=[seeds_out["seeds_status"]], **JOB_EVENT)]
     setting_widgets = [page.settings[name] for name in FLAT_FIELDS]
     next_list = list(next_btns.values())
 

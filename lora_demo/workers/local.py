@@ -274,5 +274,5 @@ class LocalPool(Pool):
         self._loop = None
 
     def stats(self) -> dict:
-        return {"pool": self.name, "size": self.size, "pids": [w.process.pid for w in self._workers + self._fresh if not w.dead],
-                "replaced": self.replaced}
+        pids = [w.process.pid for w in self._workers + self._fresh if not w.dead]
+        return {"pool": self.name, "size": self.size, "pids": pids, "replaced": self.replaced}
