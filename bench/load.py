@@ -13,6 +13,7 @@ the tree's RSS afterwards. Then the same load on 1 worker and on 2 workers, for 
     python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison
     python -m bench.load --n 8 --scaling-n 0     # one round, no comparison
     python -m bench.load --url http://127.0.0.1:7860 --n 4
+    python -m bench.load --same --n 50 --scaling-n 0  # a room pressing Train on the defaults: one job, 50 times
 """
 from __future__ import annotations
 
@@ -100,14 +101,17 @@ def percentile(values: list[float], q: float) -> float | None:
     return s[max(0, math.ceil(q / 100 * len(s)) - 1)]
 
 
-def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None, pid: int | None = None) -> dict:
-    """N concurrent sessions with distinct settings and addresses; a summary plus the problems seen."""
+def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None, pid: int | None = None,
+             same: bool = False) -> dict:
+    """N concurrent sessions with distinct settings (or all the app's defaults: same) and distinct addresses;
+    a summary plus the problems seen."""
     deadline = time.monotonic() + seconds
     go = threading.Barrier(n)
     sessions: list[dict | None] = [None] * n
 
     def worker(i):
-        sessions[i] = one_session(url, i, session_settings(i, base), deadline, go)
+        settings = dict(base or DEFAULTS) if same else session_settings(i, base)
+        sessions[i] = one_session(url, i, settings, deadline, go)
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
     cpu0 = tree_stats(pid)["cpu_s"] if pid else None
@@ -133,13 +137,13 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
     }
 
 
-def rounds_on_app(ns: list[int], env: dict | None, timeout: float) -> dict:
+def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = False) -> dict:
     proc, url, first_200, log = start_app(env)
     out = {"first_200_s": first_200, "rounds": []}
     try:
         out["idle"] = tree_stats(proc.pid)
         for n in ns:
-            r = run_load(url, n, seconds=timeout, pid=proc.pid)
+            r = run_load(url, n, seconds=timeout, pid=proc.pid, same=same)
             time.sleep(2)  # let finished requests release what they held
             r["tree"] = tree_stats(proc.pid)
             out["rounds"].append(r)
@@ -176,13 +180,16 @@ def main(argv=None) -> None:
     ap.add_argument("--scaling-n", type=int, default=16, help="sessions for the 1-vs-2-worker rounds (0: skip)")
     ap.add_argument("--url", help="an app already running (default: start `python app.py`)")
     ap.add_argument("--timeout", type=float, default=300.0, help="deadline per round in seconds")
+    ap.add_argument("--same", action="store_true",
+                    help="every session sends the app's default settings (a room that has just opened the page); "
+                         "a worker answers a job it has done from memory, so this measures that path")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.url:
-        result = {"rounds": [run_load(a.url, n, seconds=a.timeout) for n in a.n]}
+        result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same) for n in a.n]}
     else:
         print("python app.py (workers: one per core)", file=sys.stderr)
-        result = rounds_on_app(a.n, None, a.timeout)
+        result = rounds_on_app(a.n, None, a.timeout, same=a.same)
         if a.scaling_n:
             for w in (1, 2):
                 print(f"python app.py with LORA_WORKERS={w}", file=sys.stderr)
@@ -192,8 +199,9 @@ def main(argv=None) -> None:
     if a.json:
         print(json.dumps(result))
         return
-    print(table("/train, N sessions released at once, each its own settings and address (default size)",
-                result["rounds"]))
+    title = ("/train, N sessions released at once, all on the default settings, each its own address" if a.same else
+             "/train, N sessions released at once, each its own settings and address (default size)")
+    print(table(title, result["rounds"]))
     if "scaling_2_over_1" in result:
         for w in (1, 2):
             print(table(f"\nLORA_WORKERS={w}", result[f"workers_{w}"]["rounds"]))

@@ -94,6 +94,11 @@ def settle(pid: int | None, base: dict, seconds: float) -> dict:
         time.sleep(0.5)
 
 
+def fresh(settings: dict, i: int) -> dict:
+    """Run i's settings: its own seed, so that every run trains (a worker answers a repeated job from memory)."""
+    return dict(settings, seed=i)
+
+
 def growth(base: dict, end: dict) -> dict:
     return {k: end[k] - base[k] for k in base if k != "each"}
 
@@ -104,14 +109,14 @@ def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, 
     client = client_for(url)
     errors, samples = [], []
     try:
-        for _ in range(warmup):
-            finish(client.submit(**settings, api_name="/train"), time.monotonic() + per_run_s)
+        for k in range(warmup):
+            finish(client.submit(**fresh(settings, 10_000 + k), api_name="/train"), time.monotonic() + per_run_s)
         base = sample(pid)
         samples.append(dict(base, run=0))
         t0 = time.perf_counter()
         for i in range(1, runs + 1):
             try:
-                finish(client.submit(**settings, api_name="/train"), time.monotonic() + per_run_s)
+                finish(client.submit(**fresh(settings, i), api_name="/train"), time.monotonic() + per_run_s)
             except Exception as e:
                 errors.append(f"run {i}: {type(e).__name__}: {e}"[:200])
             if i % every == 0 or i == runs:
@@ -131,9 +136,9 @@ def soak(url: str, runs: int, settings: dict, warmup: int = 5, every: int = 25, 
 def sessions(url: str, n: int, settings: dict, warmup: int = 5, every: int = 100, settle_s: float = 15.0,
              pid: int | None = None, log=None) -> dict:
     """n sessions, one run each (a new client per session)."""
-    for _ in range(warmup):
+    for k in range(warmup):
         c = client_for(url)
-        finish(c.submit(**settings, api_name="/train"), time.monotonic() + 90)
+        finish(c.submit(**fresh(settings, 10_000 + k), api_name="/train"), time.monotonic() + 90)
         c.close()
     base = sample(pid)
     errors, samples = [], [dict(base, session=0)]
@@ -141,7 +146,7 @@ def sessions(url: str, n: int, settings: dict, warmup: int = 5, every: int = 100
     for i in range(1, n + 1):
         client = client_for(url)
         try:
-            finish(client.submit(**settings, api_name="/train"), time.monotonic() + 90)
+            finish(client.submit(**fresh(settings, i), api_name="/train"), time.monotonic() + 90)
         except Exception as e:
             errors.append(f"session {i}: {type(e).__name__}: {e}"[:200])
         finally:

@@ -53,6 +53,20 @@ def test_workers_give_the_in_process_numbers_whichever_runs_them(pool):
         assert got["config"] == config_from_flat(values).to_dict()
 
 
+def test_a_worker_answers_a_job_it_has_done_from_memory(pool):
+    values = dict(QUICK, seed=41)
+
+    async def three_in_a_row():
+        return [await final(pool, values) for _ in range(3)]
+    metrics = run(three_in_a_row())
+    assert all(m["accuracy"] == in_process(values)["accuracy"] for m in metrics)
+    # three runs on two workers: one worker did this job twice, and the second time sent the first time's
+    # metrics, its run time included (two trainings never take the same number of seconds to the last bit)
+    seconds = [m["seconds"] for m in metrics]
+    assert len(set(seconds)) < 3
+    assert run(final(pool, dict(values, seed=42)))["seconds"] not in seconds
+
+
 def test_a_stopped_job_ends_in_its_worker_and_the_worker_serves_on(pool):
     async def stop_then_run():
         before = pool.replaced

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 
 import torch
 
 from ..fit import Guard
 from ..jobs.registry import run_job
 from ..jobs.payload import JobError
+from ..jobs.recent import Recent
 
 log = logging.getLogger("lora_demo.worker")
 WORKER_NICENESS = 5  # added to the worker's scheduling niceness (lower priority than the web process)
@@ -36,6 +38,7 @@ def serve(conn, stop) -> None:
     except (AttributeError, OSError):
         pass
     _warm_up()
+    recent = Recent()  # the same job again (a room pressing Train on the defaults) is answered from memory
     conn.send(("ready",))
     while True:
         try:
@@ -47,7 +50,7 @@ def serve(conn, stop) -> None:
         _, job_id, kind, values, lang, seconds = msg
         guard = Guard.within(seconds, stop=lambda job_id=job_id: stop.value == job_id)
         try:
-            for update in run_job(kind, values, lang, guard):
+            for update in recent.run(kind, values, lang, partial(run_job, kind, values, lang, guard)):
                 conn.send(("update", job_id, update))
             conn.send(("done", job_id))
         except JobError as e:
