@@ -89,7 +89,7 @@ def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalin
             adapters[name][0][k, :r] = A_k  # B stays zero: every model starts as the base
     adapters = {name: (A.to(dev), B.to(dev)) for name, (A, B) in adapters.items()}
     params = [t.requires_grad_() for pair in adapters.values() for t in pair]
-    opt = torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all K updates, same rule
+    opt = fit.adam(params, lr)  # one fused kernel for all K updates, the same rule as a single run's
     scale = torch.tensor(scalings, dtype=torch.float32).view(K, 1, 1).to(dev)
     X = torch.from_numpy(task.X_train).to(dev)
     y = torch.from_numpy(task.y_train).repeat(K).to(dev)  # (K * N,)
