@@ -1,6 +1,6 @@
 """A room pressing Train at once: N gradio_client sessions, released together, against `python app.py`.
 
-Session i has its own settings (rank 1 + i mod 8, seed 1000 + i, its own target layers and dataset;
+Session i has its own settings (rank 1 + i mod 8, seed 1000 + 1000 · round + i, its own target layers and dataset;
 default size otherwise) and its own address (an X-Forwarded-For from this machine, which the app's
 server resolves like a proxy's), so the app sees N different users. Every result is checked against
 the settings its session sent: the returned config must equal them and the trainable count must equal
@@ -32,9 +32,10 @@ TARGET_SETS = (["fc1"], ["fc2"], ["fc2", "fc3"])
 DATASETS = ("moons", "circles")  # both have 2 classes, so the output layer is d_out = 2 for every session
 
 
-def session_settings(i: int, base: dict | None = None) -> dict:
-    """Distinct settings for session i, on top of base (default: the app's defaults)."""
-    return dict(base or DEFAULTS, rank=1 + i % 8, seed=1000 + i, target_modules=TARGET_SETS[i % 3],
+def session_settings(i: int, base: dict | None = None, round_no: int = 0) -> dict:
+    """Distinct settings for session i of a round, on top of base (default: the app's defaults). The seed
+    differs in every round too: a worker answers a job it has done from memory, and a round must train."""
+    return dict(base or DEFAULTS, rank=1 + i % 8, seed=1000 + 1000 * round_no + i, target_modules=TARGET_SETS[i % 3],
                 dataset=DATASETS[i % 2])
 
 
@@ -102,7 +103,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None, pid: int | None = None,
-             same: bool = False) -> dict:
+             same: bool = False, round_no: int = 0) -> dict:
     """N concurrent sessions with distinct settings (or all the app's defaults: same) and distinct addresses;
     a summary plus the problems seen."""
     deadline = time.monotonic() + seconds
@@ -110,7 +111,7 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
     sessions: list[dict | None] = [None] * n
 
     def worker(i):
-        settings = dict(base or DEFAULTS) if same else session_settings(i, base)
+        settings = dict(base or DEFAULTS) if same else session_settings(i, base, round_no)
         sessions[i] = one_session(url, i, settings, deadline, go)
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
@@ -142,8 +143,8 @@ def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = 
     out = {"first_200_s": first_200, "rounds": []}
     try:
         out["idle"] = tree_stats(proc.pid)
-        for n in ns:
-            r = run_load(url, n, seconds=timeout, pid=proc.pid, same=same)
+        for round_no, n in enumerate(ns):
+            r = run_load(url, n, seconds=timeout, pid=proc.pid, same=same, round_no=round_no)
             time.sleep(2)  # let finished requests release what they held
             r["tree"] = tree_stats(proc.pid)
             out["rounds"].append(r)
@@ -186,7 +187,8 @@ def main(argv=None) -> None:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.url:
-        result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same) for n in a.n]}
+        result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same, round_no=k + int(time.time()) % 1000)
+                             for k, n in enumerate(a.n)]}
     else:
         print("python app.py (workers: one per core)", file=sys.stderr)
         result = rounds_on_app(a.n, None, a.timeout, same=a.same)
