@@ -172,8 +172,29 @@ def write_outputs(snap, cfg: RunConfig, folder: Path, png: bool = True, notice=_
     return written + [folder / "metrics.json", folder / "results.md", *adapter.values()]
 
 
+def negative_values_attached(argv: list[str]) -> list[str]:
+    """`--offset -1e-3` as `--offset=-1e-3`: argparse takes a negative number for an option unless it looks
+    like -5 or -.5, so `-1e-3` or `-1E2` after an option would fail with "expected one argument"."""
+    out: list[str] = []
+    for token in argv:
+        previous = out[-1] if out else ""
+        if token.startswith("-") and previous.startswith("--") and "=" not in previous and _is_number(token):
+            out[-1] = f"{previous}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(negative_values_attached(sys.argv[1:] if argv is None else argv))
 
     def fail(code: int, message: str) -> int:
         print(f"{PROG}: error: {message}", file=sys.stderr)

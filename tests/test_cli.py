@@ -115,6 +115,7 @@ def test_bad_option_exits_2_naming_it():
     (["--target-modules", "fc1,fc9"], ["--target-modules", "fc1 … fc4", "fc1,fc9"]),
     (["--hidden-layers", "1", "--target-modules", "fc3"], ["--target-modules", "fc1 … fc2"]),
     (["--no-such-option"], ["--no-such-option"]),
+    (["--noise", "-1e-3"], ["--noise", "[0, 0.5]", "-0.001"]),  # argparse alone: "expected one argument"
 ])
 def test_bad_options_one_line(args, words, capsys):
     assert call_main(args) == 2
@@ -122,6 +123,14 @@ def test_bad_options_one_line(args, words, capsys):
     assert "\n" not in err and "Traceback" not in err
     for word in words:
         assert word in err
+
+
+def test_negative_numbers_in_any_notation_reach_their_option():
+    from lora_demo.cli import build_parser, negative_values_attached
+    for text, value in (("-1e-3", -0.001), ("-1E2", -100.0), ("-0.5", -0.5), ("-5", -5.0)):
+        args = build_parser().parse_args(negative_values_attached(["--offset", text, "--seed", "3"]))
+        assert args.offset == value and args.seed == 3
+    assert negative_values_attached(["--offset=-1e-3", "--angle", "-30"]) == ["--offset=-1e-3", "--angle=-30"]
 
 
 def test_diverged_run_exits_1(tmp_path, capsys):
