@@ -94,7 +94,8 @@ def mix_figure(lib, lang: str = "en", height: int = 470) -> dict:
                       currentvalue=dict(prefix=t(lang, "lib_mix_weight", first=names[0]) + " = ", font=dict(size=12)))],
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=11)),
         margin=dict(l=36, r=8, t=96, b=100), modebar=dict(orientation="v"),  # the toolbar off the two-line title
-        title=dict(text=title(start), x=0.02, y=0.985, yanchor="top", font=dict(size=13)))
+        # 20 px down: plotly anchors a two-line title by its first line, so at the very top its first line is cut
+        title=dict(text=title(start), x=0.02, y=1 - 20 / height, yanchor="top", font=dict(size=13)))
     return fig
 
 
