@@ -7,7 +7,8 @@ the settings its session sent: the returned config must equal them and the train
 rank · Σ(d_in + d_out) over the session's target layers; anything else is a crossed result.
 
 Per N: completed, errors, crossed, p50/p95/max latency (release → final update), runs per second (N over
-the time to the last result), the mean cores the app's whole process tree used during the round, and
+the time to the last result), the mean cores the app's whole process tree used during the round (and,
+"+clients", with this process's N clients added: they run on the same cores), and
 the tree's RSS afterwards. Then the same load on 1 worker and on 2 workers, for the scaling ratio.
 
     python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison
@@ -116,6 +117,7 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
     cpu0 = tree_stats(pid)["cpu_s"] if pid else None
+    clients0 = time.process_time()  # this process: the N clients, which share the machine's cores
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -123,6 +125,7 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
         t.join(timeout=max(0.0, deadline - time.monotonic()) + 10)
     wall = time.perf_counter() - t0
     cpu = tree_stats(pid)["cpu_s"] - cpu0 if pid else None
+    clients_cpu = time.process_time() - clients0
     sessions = [s or {"error": "thread did not finish", "latency": None, "wrong": None} for s in sessions]
     latencies = [s["latency"] for s in sessions if s["latency"] is not None and not s["error"]]
     last = max(latencies, default=None)
@@ -133,7 +136,7 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
         "crossed": sum(1 for s in sessions if s["wrong"]),
         "p50_s": percentile(latencies, 50), "p95_s": percentile(latencies, 95), "max_s": last,
         "runs_per_s": len(latencies) / last if last else None, "wall_s": wall,
-        "cores": None if cpu is None else cpu / wall,
+        "cores": None if cpu is None else cpu / wall, "client_cores": clients_cpu / wall,
         "problems": [s["error"] or s["wrong"] for s in sessions if s["error"] or s["wrong"]],
     }
 
@@ -164,11 +167,12 @@ def fmt(x, spec=".2f") -> str:
 
 def table(title: str, rounds: list[dict]) -> str:
     lines = [title, f"{'N':>4} {'done':>5} {'err':>4} {'crossed':>7} {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
-                    f"{'runs/s':>7} {'cores':>6} {'RSS MB':>7} {'procs':>5}"]
+                    f"{'runs/s':>7} {'cores':>6} {'+clients':>8} {'RSS MB':>7} {'procs':>5}"]
     for r in rounds:
         t = r.get("tree", {})
         lines.append(f"{r['n']:>4} {r['completed']:>5} {r['errors']:>4} {r['crossed']:>7} {fmt(r['p50_s']):>6} "
                      f"{fmt(r['p95_s']):>6} {fmt(r['max_s']):>6} {fmt(r['runs_per_s']):>7} {fmt(r['cores']):>6} "
+                     f"{fmt(None if r['cores'] is None else r['cores'] + r['client_cores']):>8} "
                      f"{fmt(t.get('rss_mb'), '.0f'):>7} {t.get('processes', '–'):>5}")
         for p in r["problems"][:3]:
             lines.append(f"       problem: {p}")
