@@ -6,6 +6,9 @@ run's own seeded generator; tests/test_workers.py checks that any worker gives t
 worker keeps the updates of its last finished jobs, up to MAX_BYTES, and sends them again when the same
 job comes back. A job that failed, was stopped or ran out of time is not kept. Imports neither torch
 nor gradio.
+
+Used by the local pool's workers (workers/serve.py), which live as long as the app. Ray tasks and the
+inline pool's threads start fresh for every job, so they have no memory to keep.
 """
 from __future__ import annotations
 
