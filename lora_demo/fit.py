@@ -68,7 +68,7 @@ class Adam:
 
     `torch.optim.Adam(fused=True).step()` spends most of its time outside the kernel: hooks, profiler
     records, a dynamo guard and regrouping the tensors on every call. For a model this small that was a
-    quarter of a default training step (0.74 → 0.55 ms per step, `python -m bench.engine`), and a room
+    quarter of a default training step (0.74 → 0.55 ms per step, in one same-process comparison), and a room
     shares two cores. So the first step is torch's own (it creates the state: step, exp_avg, exp_avg_sq)
     and every later step calls the same kernel on that same state, group by group, with each group's
     own hyper-parameters. The parameters come out bit-identical to torch's (tests/test_fit.py). Where

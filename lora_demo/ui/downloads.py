@@ -55,9 +55,6 @@ class Downloads:
             out.append((st.st_mtime, st.st_size, path))
         return sorted(out)
 
-    def total_bytes(self) -> int:
-        return sum(size for _, size, _ in self.files())
-
     def prune(self, keep: Path | None = None) -> int:
         """Remove files older than the age limit; if the total is over the cap, the oldest until it is
         LOW_WATER of the cap (so the next few stores need no listing)."""

@@ -125,7 +125,7 @@ class _Frames:
 
 async def relay(services: Services, request: gr.Request | None, kind: str, values: dict, lang: str,
                 names: tuple, blank: dict, seconds: float, predicted_s: float,
-                status: str = "status", prepare: Callable = lambda name, value: value) -> AsyncIterator[tuple]:
+                status: str, prepare: Callable) -> AsyncIterator[tuple]:
     """The handler body: yields one tuple of output values (in `names` order) per update; the output
     named `status` carries the waiting and stopping messages. prepare(name, value) turns a value into what
     the page is sent (see `prepared`), once per new value."""
