@@ -1,4 +1,4 @@
-"""A room pressing Train at once: N gradio_client sessions, released together, against `python app.py`.
+"""A room pressing Train at once: N browser tabs (bench.page), released together, against `python app.py`.
 
 Session i has its own settings (rank 1 + i mod 8, seed 1000 + 1000 · round + i, its own target layers and dataset;
 default size otherwise) and its own address (an X-Forwarded-For from this machine, which the app's
@@ -6,10 +6,11 @@ server resolves like a proxy's), so the app sees N different users. Every result
 the settings its session sent: the returned config must equal them and the trainable count must equal
 rank · Σ(d_in + d_out) over the session's target layers; anything else is a crossed result.
 
-Per N: completed, errors, crossed, p50/p95/max latency (release → final update), runs per second (N over
-the time to the last result), the mean cores the app's whole process tree used during the round (and,
-"+clients", with this process's N clients added: they run on the same cores), and
-the tree's RSS afterwards. Then the same load on 1 worker and on 2 workers, for the scaling ratio.
+Every tab opens the page first (its config and load event, as a browser does); then all click Train at once.
+Per N: completed, errors, crossed, p50/p95/max latency (click → final update), runs per second (N over
+the time to the last result), the mean cores the app's whole process tree used from the clicks to the last
+result (and, "+clients", with this process's N tabs added: they run on the same cores), and the tree's RSS
+afterwards. Then the same load on 1 worker and on 2 workers, for the scaling ratio.
 
     python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison
     python -m bench.load --n 8 --scaling-n 0     # one round, no comparison
@@ -19,14 +20,18 @@ the tree's RSS afterwards. Then the same load on 1 worker and on 2 workers, for 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import sys
-import threading
 import time
 
+import httpx
+
+from bench.page import Page, Tab
+
 from bench.procs import start_app, stop_app, tree_stats
-from lora_demo.config import config_from_flat
+from lora_demo.config import FLAT_FIELDS, config_from_flat
 from lora_demo.links import DEFAULTS
 
 TARGET_SETS = (["fc1"], ["fc2"], ["fc2", "fc3"])
@@ -50,6 +55,15 @@ def expected_trainable(settings: dict) -> int:
     return sum(settings["rank"] * (sizes[int(t[2:]) - 1] + sizes[int(t[2:])]) for t in settings["target_modules"])
 
 
+def client_for(url: str, address: str | None = None):
+    """A gradio_client session from `address` (the other benchmarks' clients)."""
+    from gradio_client import Client
+    headers = {"X-Forwarded-For": address} if address else None
+    # download_files=False: a page in a browser fetches the adapter zip only when it is clicked, and the
+    # client shares this machine's two cores with the app it measures
+    return Client(url, verbose=False, analytics_enabled=False, headers=headers, download_files=False)
+
+
 def finish(job, deadline: float):
     """Poll a gradio_client job until done or the deadline (time.monotonic()); then its result."""
     while not job.done():
@@ -60,39 +74,54 @@ def finish(job, deadline: float):
     return job.result(timeout=5)
 
 
-def client_for(url: str, address: str | None = None):
-    from gradio_client import Client
-    headers = {"X-Forwarded-For": address} if address else None
-    # download_files=False: a page in a browser fetches the adapter zip only when it is clicked, and the
-    # client shares this machine's two cores with the app it measures
-    return Client(url, verbose=False, analytics_enabled=False, headers=headers, download_files=False)
+def check(settings: dict, metrics: dict) -> str | None:
+    """What is wrong with a result for these settings (None: it is theirs)."""
+    problems = []
+    if metrics["config"] != config_from_flat(settings).to_dict():
+        problems.append("the config is not the one sent")
+    if metrics["params"]["lora"]["trainable"] != expected_trainable(settings):
+        problems.append(f"trainable {metrics['params']['lora']['trainable']} != {expected_trainable(settings)}")
+    return "; ".join(problems) or None
 
 
-def one_session(url: str, i: int, settings: dict, deadline: float, go: threading.Barrier) -> dict:
-    """One user: connect, wait for the others, submit, wait for the final update, check the result."""
+async def one_session(tab: Tab, settings: dict, go: asyncio.Event) -> dict:
+    """One user: the page is open; wait for the others, click Train, wait for the final update, check it."""
     out = {"latency": None, "error": None, "wrong": None}
+    await go.wait()
+    t0 = time.perf_counter()
     try:
-        client = client_for(url, session_address(i))
-    except Exception as e:  # could not even connect; still release the others at the barrier
-        go.wait(timeout=max(1.0, deadline - time.monotonic()))
-        return dict(out, error=f"connect: {type(e).__name__}: {e}"[:300])
-    try:
-        go.wait(timeout=max(1.0, deadline - time.monotonic()))
-        t0 = time.perf_counter()
-        result = finish(client.submit(**settings, api_name="/train"), deadline)
+        final = await tab.click("train", [settings[k] for k in FLAT_FIELDS] + ["en"])
         out["latency"] = time.perf_counter() - t0
-        metrics = result[-1]
-        problems = []
-        if metrics["config"] != config_from_flat(settings).to_dict():
-            problems.append("the config is not the one sent")
-        if metrics["params"]["lora"]["trainable"] != expected_trainable(settings):
-            problems.append(f"trainable {metrics['params']['lora']['trainable']} != {expected_trainable(settings)}")
-        out["wrong"] = "; ".join(problems) or None
+        out["wrong"] = check(settings, final[-1])
     except Exception as e:
         out["error"] = f"{type(e).__name__}: {e}"[:300]
-    finally:
-        client.close()
     return out
+
+
+async def room(url: str, all_settings: list[dict], seconds: float, at_release=lambda: None) -> list[dict]:
+    """Open every tab (the page load), then release every click at once (calling at_release() just before);
+    one result dict per session."""
+    limits = httpx.Limits(max_connections=4 * len(all_settings), max_keepalive_connections=4 * len(all_settings))
+    async with httpx.AsyncClient(timeout=httpx.Timeout(seconds, connect=30), limits=limits) as http:
+        page = await Page.fetch(http, url)
+        tabs = [Tab(http, page, session_address(i)) for i in range(len(all_settings))]
+        opened = await asyncio.gather(*(tab.open() for tab in tabs), return_exceptions=True)
+        go = asyncio.Event()
+        at_release()
+        tasks = [asyncio.create_task(one_session(tab, s, go)) if not isinstance(o, Exception) else None
+                 for tab, s, o in zip(tabs, all_settings, opened)]
+        go.set()
+        done, _ = await asyncio.wait([t for t in tasks if t], timeout=seconds)
+        out = []
+        for task, o in zip(tasks, opened):
+            if task is None:
+                out.append({"latency": None, "error": f"open: {type(o).__name__}: {o}"[:300], "wrong": None})
+            elif task in done:
+                out.append(task.result())
+            else:
+                task.cancel()
+                out.append({"latency": None, "error": "no final update before the deadline", "wrong": None})
+        return out
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -107,26 +136,17 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
              same: bool = False, round_no: int = 0) -> dict:
     """N concurrent sessions with distinct settings (or all the app's defaults: same) and distinct addresses;
     a summary plus the problems seen."""
-    deadline = time.monotonic() + seconds
-    go = threading.Barrier(n)
-    sessions: list[dict | None] = [None] * n
+    all_settings = [dict(base or DEFAULTS) if same else session_settings(i, base, round_no) for i in range(n)]
+    start = {}
 
-    def worker(i):
-        settings = dict(base or DEFAULTS) if same else session_settings(i, base, round_no)
-        sessions[i] = one_session(url, i, settings, deadline, go)
+    def at_release():  # the round is timed from the clicks, after every page has loaded
+        start.update(cpu=tree_stats(pid)["cpu_s"] if pid else None, clients=time.process_time(),
+                     wall=time.perf_counter())
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-    cpu0 = tree_stats(pid)["cpu_s"] if pid else None
-    clients0 = time.process_time()  # this process: the N clients, which share the machine's cores
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max(0.0, deadline - time.monotonic()) + 10)
-    wall = time.perf_counter() - t0
-    cpu = tree_stats(pid)["cpu_s"] - cpu0 if pid else None
-    clients_cpu = time.process_time() - clients0
-    sessions = [s or {"error": "thread did not finish", "latency": None, "wrong": None} for s in sessions]
+    sessions = asyncio.run(room(url, all_settings, seconds, at_release))
+    wall = time.perf_counter() - start["wall"]
+    cpu = tree_stats(pid)["cpu_s"] - start["cpu"] if pid else None
+    clients_cpu = time.process_time() - start["clients"]  # this process: the N tabs, on the same cores
     latencies = [s["latency"] for s in sessions if s["latency"] is not None and not s["error"]]
     last = max(latencies, default=None)
     return {

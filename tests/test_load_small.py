@@ -2,13 +2,21 @@
 
     python -m pytest tests/test_load_small.py
 
-Load: 4 concurrent gradio_client sessions with distinct settings all finish, each with its own
+Load: 4 browser tabs (bench.page) with distinct settings, clicking at once, all finish, each with its own
 config and its own trainable-parameter count. Soak: 15 small runs in a row leave open file
 descriptors and threads where they started (within the slack bench.soak allows) and grow resident
 memory by less than 50 MB.
 """
+import asyncio
+
+import httpx
+import pytest
+
 from bench.load import expected_trainable, run_load, session_settings
+from bench.page import ClickFailed, Page, Tab
 from bench.soak import FD_SLACK, RSS_LIMIT_MB, SMALL, THREAD_SLACK, soak
+from lora_demo.config import FLAT_FIELDS
+from lora_demo.links import DEFAULTS
 
 
 def test_four_concurrent_sessions_get_their_own_results(app_url):
@@ -27,3 +35,15 @@ def test_mini_soak_leaks_nothing(app_url):
     assert g["threads"] <= THREAD_SLACK, r["samples"]
     assert g["processes"] <= 0, r["samples"]
     assert g["rss_mb"] < RSS_LIMIT_MB, r["samples"]
+
+
+def test_a_tab_hears_the_apps_refusal(app_url):
+    """The load benchmark's tab reports a failed event as the app's titled message, not as a result."""
+    async def click_bad_rank():
+        async with httpx.AsyncClient(timeout=60) as http:
+            tab = Tab(http, await Page.fetch(http, app_url), "9.9.9.9")
+            await tab.open()
+            await tab.click("train", [dict(DEFAULTS, rank=999)[k] for k in FLAT_FIELDS] + ["en"])
+
+    with pytest.raises(ClickFailed, match=r"lora\.rank"):
+        asyncio.run(click_bad_rank())
