@@ -30,7 +30,7 @@ import httpx
 
 from bench.page import Page, Tab
 
-from bench.procs import start_app, stop_app, tree_stats
+from bench.procs import proc_stats, start_app, stop_app, tree_stats
 from lora_demo.config import FLAT_FIELDS, config_from_flat
 from lora_demo.links import DEFAULTS
 
@@ -140,12 +140,13 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
     start = {}
 
     def at_release():  # the round is timed from the clicks, after every page has loaded
-        start.update(cpu=tree_stats(pid)["cpu_s"] if pid else None, clients=time.process_time(),
-                     wall=time.perf_counter())
+        start.update(cpu=tree_stats(pid)["cpu_s"] if pid else None, web=proc_stats(pid)["cpu_s"] if pid else None,
+                     clients=time.process_time(), wall=time.perf_counter())
 
     sessions = asyncio.run(room(url, all_settings, seconds, at_release))
     wall = time.perf_counter() - start["wall"]
     cpu = tree_stats(pid)["cpu_s"] - start["cpu"] if pid else None
+    web = proc_stats(pid)["cpu_s"] - start["web"] if pid else None  # the Gradio process alone; the rest: workers
     clients_cpu = time.process_time() - start["clients"]  # this process: the N tabs, on the same cores
     latencies = [s["latency"] for s in sessions if s["latency"] is not None and not s["error"]]
     last = max(latencies, default=None)
@@ -157,6 +158,9 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
         "p50_s": percentile(latencies, 50), "p95_s": percentile(latencies, 95), "max_s": last,
         "runs_per_s": len(latencies) / last if last else None, "wall_s": wall,
         "cores": None if cpu is None else cpu / wall, "client_cores": clients_cpu / wall,
+        # CPU seconds per completed run: the web process, the workers (and forkserver), this process's tabs
+        "cpu_per_run": None if cpu is None or not latencies else
+        {"web": web / len(latencies), "workers": (cpu - web) / len(latencies), "tabs": clients_cpu / len(latencies)},
         "problems": [s["error"] or s["wrong"] for s in sessions if s["error"] or s["wrong"]],
     }
 
@@ -194,6 +198,8 @@ def table(title: str, rounds: list[dict]) -> str:
                      f"{fmt(r['p95_s']):>6} {fmt(r['max_s']):>6} {fmt(r['runs_per_s']):>7} {fmt(r['cores']):>6} "
                      f"{fmt(None if r['cores'] is None else r['cores'] + r['client_cores']):>8} "
                      f"{fmt(t.get('rss_mb'), '.0f'):>7} {t.get('processes', '–'):>5}")
+        if r.get("cpu_per_run"):
+            lines.append("       CPU-s per run: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cpu_per_run"].items()))
         for p in r["problems"][:3]:
             lines.append(f"       problem: {p}")
     return "\n".join(lines)
@@ -202,7 +208,8 @@ def table(title: str, rounds: list[dict]) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[8, 32, 50], help="sessions at once, per round")
-    ap.add_argument("--scaling-n", type=int, default=16, help="sessions for the 1-vs-2-worker rounds (0: skip)")
+    ap.add_argument("--scaling-n", type=int, default=50,
+                    help="sessions for the 1-vs-2-worker rounds (0: skip); the default is the room's 50")
     ap.add_argument("--url", help="an app already running (default: start `python app.py`)")
     ap.add_argument("--timeout", type=float, default=300.0, help="deadline per round in seconds")
     ap.add_argument("--same", action="store_true",

@@ -8,6 +8,15 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def apply(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """layer(x), calling a plain nn.Linear's function directly: the same arithmetic, bit for bit, without the
+    module-call machinery, which costs more than a 64 × 64 layer's arithmetic on 280 points (a run does
+    this thousands of times)."""
+    if type(layer) is nn.Linear:
+        return F.linear(x, layer.weight, layer.bias)
+    return layer(x)
+
+
 def init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
     """PyTorch's own nn.Linear init, drawn from a per-run generator instead of the global one."""
     nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
@@ -35,5 +44,5 @@ class BaseModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         *hidden, last = self.layers()
         for layer in hidden:
-            x = F.relu(layer(x))
-        return last(x)
+            x = F.relu(apply(layer, x))
+        return apply(last, x)

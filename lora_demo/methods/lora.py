@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..config import LoRAConfig, lora_scaling
-from ..model import BaseModel
+from ..model import BaseModel, apply
 from .base import Method, frozen_copy, linear_at, replace_module
 
 
@@ -64,10 +65,10 @@ class LoRA(nn.Module):
         return self.scaling * (self.B.weight @ self.A.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.original_layer(x)
+        out = apply(self.original_layer, x)
         if self.merged or self.strength == 0:
             return out
-        return out + (self.scaling * self.strength) * self.B(self.A(x))
+        return out + (self.scaling * self.strength) * F.linear(F.linear(x, self.A.weight), self.B.weight)
 
     @torch.no_grad()
     def merge(self) -> None:
