@@ -16,6 +16,7 @@ afterwards. Then the same load on 1 worker and on 2 workers, for the scaling rat
     python -m bench.load --n 8 --scaling-n 0     # one round, no comparison
     python -m bench.load --url http://127.0.0.1:7860 --n 4
     python -m bench.load --same --n 50 --scaling-n 0  # a room pressing Train on the defaults: one job, 50 times
+    python -m bench.load --adapters --n 50 --scaling-n 0  # the same data and seed, 50 different adapters
 """
 from __future__ import annotations
 
@@ -38,9 +39,14 @@ TARGET_SETS = (["fc1"], ["fc2"], ["fc2", "fc3"])
 DATASETS = ("moons", "circles")  # both have 2 classes, so the output layer is d_out = 2 for every session
 
 
-def session_settings(i: int, base: dict | None = None, round_no: int = 0) -> dict:
+def session_settings(i: int, base: dict | None = None, round_no: int = 0, adapters: bool = False) -> dict:
     """Distinct settings for session i of a round, on top of base (default: the app's defaults). The seed
-    differs in every round too: a worker answers a job it has done from memory, and a round must train."""
+    differs in every round too: a worker answers a job it has done from memory, and a round must train.
+    adapters: everyone keeps the default data and seed and picks their own adapter (rank, α, layers), the
+    workshop's "now try your own rank": every run adapts, but they share one pretrained base."""
+    if adapters:
+        return dict(base or DEFAULTS, rank=1 + i % 8, alpha=float(1 + (i + 50 * round_no) % 250),
+                    target_modules=TARGET_SETS[i % 3])
     return dict(base or DEFAULTS, rank=1 + i % 8, seed=1000 + 1000 * round_no + i, target_modules=TARGET_SETS[i % 3],
                 dataset=DATASETS[i % 2])
 
@@ -133,10 +139,10 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None, pid: int | None = None,
-             same: bool = False, round_no: int = 0) -> dict:
+             same: bool = False, round_no: int = 0, adapters: bool = False) -> dict:
     """N concurrent sessions with distinct settings (or all the app's defaults: same) and distinct addresses;
     a summary plus the problems seen."""
-    all_settings = [dict(base or DEFAULTS) if same else session_settings(i, base, round_no) for i in range(n)]
+    all_settings = [dict(base or DEFAULTS) if same else session_settings(i, base, round_no, adapters) for i in range(n)]
     start = {}
 
     def at_release():  # the round is timed from the clicks, after every page has loaded
@@ -165,13 +171,13 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
     }
 
 
-def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = False) -> dict:
+def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = False, adapters: bool = False) -> dict:
     proc, url, first_200, log = start_app(env)
     out = {"first_200_s": first_200, "rounds": []}
     try:
         out["idle"] = tree_stats(proc.pid)
         for round_no, n in enumerate(ns):
-            r = run_load(url, n, seconds=timeout, pid=proc.pid, same=same, round_no=round_no)
+            r = run_load(url, n, seconds=timeout, pid=proc.pid, same=same, round_no=round_no, adapters=adapters)
             time.sleep(2)  # let finished requests release what they held
             r["tree"] = tree_stats(proc.pid)
             out["rounds"].append(r)
@@ -215,14 +221,17 @@ def main(argv=None) -> None:
     ap.add_argument("--same", action="store_true",
                     help="every session sends the app's default settings (a room that has just opened the page); "
                          "a worker answers a job it has done from memory, so this measures that path")
+    ap.add_argument("--adapters", action="store_true",
+                    help="every session keeps the default data and seed and picks its own rank, α and layers (the "
+                         "workshop's 'now try your own rank'): each run adapts, on a base its worker keeps")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.url:
-        result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same, round_no=k + int(time.time()) % 1000)
-                             for k, n in enumerate(a.n)]}
+        result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same, adapters=a.adapters,
+                                      round_no=k + int(time.time()) % 1000) for k, n in enumerate(a.n)]}
     else:
         print("python app.py (workers: one per core)", file=sys.stderr)
-        result = rounds_on_app(a.n, None, a.timeout, same=a.same)
+        result = rounds_on_app(a.n, None, a.timeout, same=a.same, adapters=a.adapters)
         if a.scaling_n:
             for w in (1, 2):
                 print(f"python app.py with LORA_WORKERS={w}", file=sys.stderr)
@@ -233,7 +242,8 @@ def main(argv=None) -> None:
         print(json.dumps(result))
         return
     title = ("/train, N sessions released at once, all on the default settings, each its own address" if a.same else
-             "/train, N sessions released at once, each its own settings and address (default size)")
+             "/train, N sessions released at once, the default data and seed, each its own adapter and address"
+             if a.adapters else "/train, N sessions released at once, each its own settings and address (default size)")
     print(table(title, result["rounds"]))
     if "scaling_2_over_1" in result:
         for w in (1, 2):

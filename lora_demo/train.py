@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from . import evaluate, fit
+from .bases import Bases, Pretrained, state_of
 from .config import RunConfig
 from .data import Task, grid, make_tasks, plot_window
 from .fit import UNGUARDED, Cancelled, Guard, RunTooLong, TrainingDiverged
@@ -139,11 +140,13 @@ def _step_gap(total_steps: int, every_steps: int | None, max_snapshots: int) -> 
 
 def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float | None = None,
         max_snapshots: int = 120, grid_size: int = 100, max_seconds: float | None = None,
-        guard: Guard | None = None, clock=time.perf_counter) -> Iterator[Snapshot]:
+        guard: Guard | None = None, clock=time.perf_counter, bases: Bases | None = None) -> Iterator[Snapshot]:
     """Yield a snapshot at the start, at each phase change, at the end, and in between
     every `every_steps` steps and/or every `every_seconds` seconds (never more than max_snapshots).
 
-    guard (or max_seconds) is checked before every training step: a run cannot overstay its budget."""
+    guard (or max_seconds) is checked before every training step: a run cannot overstay its budget.
+    bases: a memory of pretrained bases (lora_demo.bases); phase 1 is recalled from it when it holds this
+    run's, and kept in it otherwise. The snapshots and the result are the same either way."""
     t_start = clock()
     guard = guard or Guard.within(max_seconds)
     s = start(cfg)
@@ -172,29 +175,50 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
         return Snapshot(phase, step, phase_steps, log.arrays(), dict(accuracy), base_probs,
                         lora_probs, window, ticks, source, target, dict(params), result, model_state)
 
-    # ---- phase 1: pretrain every parameter on the source task (full batch Adam)
+    # ---- phase 1: pretrain every parameter on the source task (full batch Adam), or recall it
     P = cfg.train.pretrain_steps
-    eval_every = max(1, P // EVAL_POINTS)
-    log.add("pretrain/test", 0, evaluate.loss(model, source, "test"))
-    yield snap("pretrain", 0, P, evaluate.grid_probs(model, points), None)
-    first = math.inf
-    for k, value in pretraining(s, cfg, guard):
-        first = value if k == 1 else first
-        log.add("pretrain/train", k - 1, value)
-        if k % eval_every == 0 and k < P:
-            log.add("pretrain/test", k, evaluate.loss(model, source, "test"))
-        if k < P and due(k):  # the phase-change snapshot follows right after the last step
-            accuracy["base_source"] = evaluate.accuracy(model, source)
-            yield snap("pretrain", k, P, evaluate.grid_probs(model, points), None)
+    key = None if bases is None or every_seconds is not None else bases.key(cfg, (gap, every_steps, grid_size))
+    kept = None if key is None else bases.recall(key)
+    if kept is not None:
+        for snapshot in kept.snapshots:
+            guard.check()
+            yield snapshot
+        model.load_state_dict(kept.state)
+        model.eval()
+        log.curves.update({k: (list(v[0]), list(v[1])) for k, v in kept.curves.items()})
+        accuracy.update(kept.accuracy)
+        end, base_probs = dict(kept.end), kept.base_probs
+    else:
+        shown = []  # phase 1's snapshots, for the memory
 
-    model.eval()
-    end = {"pretrain_train": evaluate.loss(model, source)}
-    end["pretrain_test"], accuracy["base_source"] = evaluate.loss_and_accuracy(model, source)
-    accuracy["base_target"] = evaluate.accuracy(model, target)
-    fit.check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr)
-    for name, v in (("pretrain/train", end["pretrain_train"]), ("pretrain/test", end["pretrain_test"])):
-        log.add(name, P, v)
-    base_probs = evaluate.grid_probs(model, points)  # fixed from here on: the base is frozen
+        def shown_snap(*args):
+            shown.append(snap(*args))
+            return shown[-1]
+
+        eval_every = max(1, P // EVAL_POINTS)
+        log.add("pretrain/test", 0, evaluate.loss(model, source, "test"))
+        yield shown_snap("pretrain", 0, P, evaluate.grid_probs(model, points), None)
+        first = math.inf
+        for k, value in pretraining(s, cfg, guard):
+            first = value if k == 1 else first
+            log.add("pretrain/train", k - 1, value)
+            if k % eval_every == 0 and k < P:
+                log.add("pretrain/test", k, evaluate.loss(model, source, "test"))
+            if k < P and due(k):  # the phase-change snapshot follows right after the last step
+                accuracy["base_source"] = evaluate.accuracy(model, source)
+                yield shown_snap("pretrain", k, P, evaluate.grid_probs(model, points), None)
+
+        model.eval()
+        end = {"pretrain_train": evaluate.loss(model, source)}
+        end["pretrain_test"], accuracy["base_source"] = evaluate.loss_and_accuracy(model, source)
+        accuracy["base_target"] = evaluate.accuracy(model, target)
+        fit.check_loss(end["pretrain_train"], first, "pretraining", P, cfg.train.lr)
+        for name, v in (("pretrain/train", end["pretrain_train"]), ("pretrain/test", end["pretrain_test"])):
+            log.add(name, P, v)
+        base_probs = evaluate.grid_probs(model, points)  # fixed from here on: the base is frozen
+        if key is not None:
+            curves = {k: (list(log.curves[k][0]), list(log.curves[k][1])) for k in ("pretrain/train", "pretrain/test")}
+            bases.keep(key, Pretrained(tuple(shown), state_of(model), curves, dict(accuracy), dict(end), base_probs))
     model.requires_grad_(False)
 
     # ---- phase 2: a frozen copy of the base with LoRA; only A and B train, on the target task

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lora_demo"
 LAYERS = [
     {"config", "rules", "cost", "text", "claims", "claims.core", "claims.registry"},        # plain data and rules
     {"data", "model", "presets", "links", "real_models", "plots"},                 # tasks, the network, pictures
-    {"fit", "evaluate", "gpu"},                                                    # training and reading off
+    {"fit", "evaluate", "gpu", "bases"},                                           # training and reading off
     {"methods"},                                                                   # every way to adapt a base
     {"train", "export", "library_export", "report"},                               # a run and what it produces
     {"insights"},                                                                  # the panels' numbers

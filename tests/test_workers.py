@@ -67,6 +67,18 @@ def test_a_worker_answers_a_job_it_has_done_from_memory(pool):
     assert run(final(pool, dict(values, seed=42)))["seconds"] not in seconds
 
 
+def test_jobs_that_share_a_base_give_the_in_process_numbers(pool):
+    """Three adapters on one base, one after another on two workers: one worker recalls the base it pretrained
+    (lora_demo.bases), and its numbers are still the in-process run's."""
+    settings = [dict(QUICK, seed=43, rank=r, target_modules=t) for r, t in ((1, ["fc2"]), (4, ["fc1"]), (2, ["fc3"]))]
+
+    async def one_by_one():
+        return [await final(pool, s) for s in settings]
+    for got, values in zip(run(one_by_one()), settings):
+        expected = in_process(values)
+        assert got["accuracy"] == expected["accuracy"] and got["final_loss"] == expected["final_loss"]
+
+
 def test_a_stopped_job_ends_in_its_worker_and_the_worker_serves_on(pool):
     async def stop_then_run():
         before = pool.replaced

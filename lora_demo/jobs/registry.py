@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
+from ..bases import Bases
 from ..config import ConfigError
 from ..fit import Cancelled, Guard, RunTooLong, TrainingDiverged
 from .insights import insights_job
@@ -21,10 +22,14 @@ JOBS: dict[str, Callable[..., Iterator[Update]]] = {
 }
 
 
-def run_job(kind: str, values: dict, lang: str, guard: Guard) -> Iterator[Update]:
-    """JOBS[kind] with the engine's exceptions turned into JobError, which crosses process boundaries."""
+REMEMBERS_BASES = {"train"}  # the jobs that take a worker's memory of pretrained bases (lora_demo.bases)
+
+
+def run_job(kind: str, values: dict, lang: str, guard: Guard, bases: Bases | None = None) -> Iterator[Update]:
+    """JOBS[kind] with the engine's exceptions turned into JobError, which crosses process boundaries.
+    bases: the worker's memory of pretrained bases, for the jobs that use one."""
     try:
-        yield from JOBS[kind](values, lang, guard)
+        yield from JOBS[kind](values, lang, guard, **({"bases": bases} if kind in REMEMBERS_BASES else {}))
     except TrainingDiverged as e:
         raise JobError("diverged", str(e)) from None
     except RunTooLong as e:

@@ -8,6 +8,7 @@ import time
 from typing import Iterator
 
 from .. import export, report
+from ..bases import Bases
 from ..config import config_from_flat
 from ..fit import Guard
 from ..plots import encode
@@ -33,14 +34,15 @@ class Pictures:
         return kept[1]
 
 
-def train_job(values: dict, lang: str, guard: Guard) -> Iterator[Update]:
+def train_job(values: dict, lang: str, guard: Guard, bases: Bases | None = None) -> Iterator[Update]:
+    """bases: the worker's memory of pretrained bases, if it keeps one (see lora_demo.bases)."""
     cfg = config_from_flat(values)
     total = cfg.train.pretrain_steps + cfg.train.adapt_steps
     frames = []          # every snapshot, for the replay
     picture = Pictures()
     base_sent = None     # the base field the two base figures were last drawn from
     shown_at, next_shown = -STALE_S, 0.0
-    for snap in run(cfg, every_steps=max(1, total // FRAMES), max_snapshots=FRAMES + 8, guard=guard):
+    for snap in run(cfg, every_steps=max(1, total // FRAMES), max_snapshots=FRAMES + 8, guard=guard, bases=bases):
         frames.append(snap)
         done = (snap.step + (cfg.train.pretrain_steps if snap.phase == "adapt" else 0)) / total
         # The page shows MILESTONES evenly spaced frames, or the latest every STALE_S when a job is slow (see

@@ -12,6 +12,7 @@ from functools import partial
 
 import torch
 
+from ..bases import Bases
 from ..fit import Guard
 from ..jobs.registry import run_job
 from ..jobs.payload import JobError
@@ -39,6 +40,7 @@ def serve(conn, stop) -> None:
         pass
     _warm_up()
     recent = Recent()  # the same job again (a room pressing Train on the defaults) is answered from memory
+    bases = Bases()    # a job that differs only in its adapter starts from the base pretrained here already
     conn.send(("ready",))
     while True:
         try:
@@ -50,7 +52,7 @@ def serve(conn, stop) -> None:
         _, job_id, kind, values, lang, seconds = msg
         guard = Guard.within(seconds, stop=lambda job_id=job_id: stop.value == job_id)
         try:
-            for update in recent.run(kind, values, lang, partial(run_job, kind, values, lang, guard)):
+            for update in recent.run(kind, values, lang, partial(run_job, kind, values, lang, guard, bases)):
                 conn.send(("update", job_id, update))
             conn.send(("done", job_id))
         except JobError as e:
