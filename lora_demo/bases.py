@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-MAX_BYTES = 8 * 2**20  # per worker; a default base with its 9 snapshots is 0.84 MB (mostly the 100 × 100 grids),
+MAX_BYTES = 4 * 2**20  # per worker; a default base with its 9 snapshots is 0.84 MB (mostly the 100 × 100 grids),
 MAX_BASES = 8          # the largest the guard admits about 2.2 MB; a room rarely works on more than a few data sets
 
 
