@@ -117,7 +117,8 @@ async def room(url: str, all_settings: list[dict], seconds: float, at_release=la
         tasks = [asyncio.create_task(one_session(tab, s, go)) if not isinstance(o, Exception) else None
                  for tab, s, o in zip(tabs, all_settings, opened)]
         go.set()
-        done, _ = await asyncio.wait([t for t in tasks if t], timeout=seconds)
+        started = [t for t in tasks if t]
+        done = (await asyncio.wait(started, timeout=seconds))[0] if started else set()
         out = []
         for task, o in zip(tasks, opened):
             if task is None:
