@@ -13,11 +13,12 @@ Least recently used dropped first, within MAX_BYTES and MAX_BASES. Owned by one 
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .lru import LRU
 
 MAX_BYTES = 4 * 2**20  # per worker; a default base with its 9 snapshots is 0.84 MB (mostly the 100 × 100 grids),
 MAX_BASES = 8          # the largest the guard admits about 2.2 MB; a room rarely works on more than a few data sets
@@ -40,14 +41,11 @@ class Pretrained:
         return sum(arrays.values()) + sum(t.numel() * t.element_size() for t in self.state.values())
 
 
-class Bases:
+class Bases(LRU):
     """Pretrained bases by key, least recently used dropped first."""
 
     def __init__(self, max_bytes: int = MAX_BYTES, max_bases: int = MAX_BASES):
-        self.max_bytes, self.max_bases = max_bytes, max_bases
-        self._kept: OrderedDict[tuple, tuple[Pretrained, int]] = OrderedDict()
-        self.bytes = 0
-        self.hits = 0
+        super().__init__(max_bytes, max_bases)
 
     @staticmethod
     def key(cfg, schedule: tuple) -> tuple:
@@ -55,26 +53,8 @@ class Bases:
         every_steps, grid size); a run that snapshots by time must not be recalled."""
         return (cfg.data, cfg.shift, cfg.model, cfg.train.lr, cfg.train.pretrain_steps, schedule)
 
-    def recall(self, key: tuple) -> Pretrained | None:
-        kept = self._kept.get(key)
-        if kept is None:
-            return None
-        self._kept.move_to_end(key)
-        self.hits += 1
-        return kept[0]
-
     def keep(self, key: tuple, pretrained: Pretrained) -> None:
-        size = pretrained.nbytes
-        if size > self.max_bytes or key in self._kept:
-            return
-        self._kept[key] = (pretrained, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes or len(self._kept) > self.max_bases:
-            _, (_, dropped) = self._kept.popitem(last=False)
-            self.bytes -= dropped
-
-    def __len__(self) -> int:
-        return len(self._kept)
+        self.put(key, pretrained, pretrained.nbytes)
 
 
 def state_of(model: torch.nn.Module) -> dict:

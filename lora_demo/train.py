@@ -178,7 +178,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     # ---- phase 1: pretrain every parameter on the source task (full batch Adam), or recall it
     P = cfg.train.pretrain_steps
     key = None if bases is None or every_seconds is not None else bases.key(cfg, (gap, every_steps, grid_size))
-    kept = None if key is None else bases.recall(key)
+    kept = None if key is None else bases.get(key)
     if kept is not None:
         for snapshot in kept.snapshots:
             guard.check()

@@ -99,7 +99,7 @@ def test_a_stop_reaches_a_run_while_it_replays_its_base():
 def test_the_kept_base_is_not_touched_by_the_runs_that_recall_it():
     bases = Bases()
     snapshots(SMALL, bases)
-    (kept,) = [entry for entry, _ in bases._kept.values()]
+    (kept,) = bases.values()
     before = {k: v.clone() for k, v in kept.state.items()}
     for rank in (1, 2, 3):
         snapshots(dict(SMALL, rank=rank), bases)

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lora_demo"
 
 # lower layers first; a module may import from its own layer or any layer below
 LAYERS = [
-    {"config", "rules", "cost", "text", "claims", "claims.core", "claims.registry"},        # plain data and rules
+    {"config", "rules", "lru", "cost", "text", "claims", "claims.core", "claims.registry"},  # plain data and rules
     {"data", "model", "presets", "links", "real_models", "plots"},                 # tasks, the network, pictures
     {"fit", "evaluate", "gpu", "bases"},                                           # training and reading off
     {"methods"},                                                                   # every way to adapt a base

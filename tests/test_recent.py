@@ -55,7 +55,7 @@ def test_memory_stays_within_its_bounds_dropping_the_least_recently_used():
     jobs = [Job(size=300) for _ in range(6)]  # about 1.5 kB each: three fit
     for i, job in enumerate(jobs):
         drain(recent, job, values={"seed": i})
-        assert recent.bytes <= 5_000 and len(recent._jobs) <= 3
+        assert recent.bytes <= 5_000 and len(recent) <= 3
     drain(recent, jobs[0], values={"seed": 0})  # long dropped: runs again
     assert jobs[0].runs == 2
     drain(recent, jobs[5], values={"seed": 5})  # kept: answered from memory

@@ -13,9 +13,9 @@ inline pool's threads start fresh for every job, so they have no memory to keep.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from typing import Callable, Iterator
 
+from ..lru import LRU
 from .payload import File, Plot, Update
 
 MAX_BYTES = 8 * 2**20   # per worker, so two stay well inside the soak's 50 MB; a default /train job is ~0.5 MB
@@ -35,14 +35,11 @@ def _size(update: Update) -> int:
     return total + 200
 
 
-class Recent:
+class Recent(LRU):
     """Updates of recently finished jobs, least recently used dropped first, within max_bytes and max_jobs."""
 
     def __init__(self, max_bytes: int = MAX_BYTES, max_jobs: int = MAX_JOBS):
-        self.max_bytes, self.max_jobs = max_bytes, max_jobs
-        self._jobs: OrderedDict[str, tuple[list[Update], int]] = OrderedDict()
-        self.bytes = 0
-        self.hits = 0
+        super().__init__(max_bytes, max_jobs)
 
     @staticmethod
     def key(kind: str, values: dict, lang: str) -> str:
@@ -52,24 +49,12 @@ class Recent:
         """The job's updates: remembered ones if this job finished here lately, else job()'s, remembered
         once it has run to its end."""
         key = self.key(kind, values, lang)
-        kept = self._jobs.get(key)
+        kept = self.get(key)
         if kept is not None:
-            self._jobs.move_to_end(key)
-            self.hits += 1
-            yield from kept[0]
+            yield from kept
             return
         updates = []
         for update in job():  # an exception (stopped, diverged, too long) leaves nothing behind
             updates.append(update)
             yield update
-        self._keep(key, updates)
-
-    def _keep(self, key: str, updates: list[Update]) -> None:
-        size = sum(_size(u) for u in updates)
-        if size > self.max_bytes:
-            return
-        self._jobs[key] = (updates, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes or len(self._jobs) > self.max_jobs:
-            _, (_, dropped) = self._jobs.popitem(last=False)
-            self.bytes -= dropped
+        self.put(key, updates, sum(_size(u) for u in updates))
