@@ -1,7 +1,7 @@
 """Overhead of the project's training run over a bare PyTorch loop doing the same training.
 
 Both sides, in one process with one torch thread, on the default RunConfig():
-  project  lora_demo.train.run(cfg, every_seconds=0.3), drained: as the UI streams it, with
+  project  lora_demo.engine.run(cfg, every_seconds=0.3), drained: as the UI streams it, with
            loss curves, test evaluation, snapshots (grid probabilities) and the final Result.
   bare     the same work written directly: make_tasks, BaseModel from the same seeded generator,
            full-batch Adam for pretrain_steps, freeze + add_lora, Adam on the LoRA weights for
@@ -37,7 +37,7 @@ from lora_demo.data import make_tasks
 from lora_demo.fit import adam
 from lora_demo.methods.lora import add_lora, lora_parameters
 from lora_demo.model import BaseModel
-from lora_demo.train import run
+from lora_demo.engine import run
 
 TARGET = 1.10
 CONTENDED = 1.15  # wall / CPU seconds above this: the run had to share its core

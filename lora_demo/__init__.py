@@ -13,6 +13,6 @@ __all__ = ["ConfigError", "DataConfig", "LoRAConfig", "ModelConfig", "RunConfig"
 
 def __getattr__(name: str):
     if name in _ENGINE:
-        from . import train as engine
+        from . import engine  # the module is `engine`, so `lora_demo.train` stays the function the README shows
         return getattr(engine, name)
     raise AttributeError(f"module 'lora_demo' has no attribute {name!r}")

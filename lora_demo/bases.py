@@ -4,7 +4,7 @@ In a workshop the room changes the adapter (rank, α, target layers, init, adapt
 than the data: every such run pretrains the very same base. Phase 1 depends only on the data, the shift,
 the model, the learning rate, the pretraining steps and the snapshot schedule, and the engine draws every
 random number from the run's own seeded generator, so a base pretrained once is bit for bit the base any
-later run with that key would pretrain. `train.run` recalls it: it yields the kept phase-1 snapshots again
+later run with that key would pretrain. `engine.run` recalls it: it yields the kept phase-1 snapshots again
 (immutable), loads the kept parameters into its freshly initialised base (which leaves the run's generator
 where pretraining would have left it: pretraining draws nothing), and adapts as usual.
 

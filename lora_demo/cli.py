@@ -23,7 +23,7 @@ from .export import export_adapter, model_from_state
 from .plots.encode import to_go
 from .plots.run import final_figures
 from .text import LANGUAGES
-from .train import TrainingDiverged, run
+from .engine import TrainingDiverged, run
 
 PROG = "python -m lora_demo"
 DEFAULTS = flat_from_config(RunConfig())
@@ -117,7 +117,7 @@ class ProgressBar:
 
 
 def train_with_progress(cfg: RunConfig, stream=None):
-    """lora_demo.train.run drained, drawing a progress bar; returns the final snapshot."""
+    """lora_demo.engine.run drained, drawing a progress bar; returns the final snapshot."""
     P, A = cfg.train.pretrain_steps, cfg.train.adapt_steps
     bar = ProgressBar(P + A, stream)
     snap = None

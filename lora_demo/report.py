@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import RunConfig
 from .text import choice_text, t
-from .train import Snapshot
+from .engine import Snapshot
 
 
 def task_names(cfg: RunConfig, lang: str = "en") -> tuple[str, str]:

@@ -8,7 +8,7 @@ from lora_demo.bases import Bases
 from lora_demo.config import config_from_flat
 from lora_demo.fit import Cancelled, Guard
 from lora_demo.links import DEFAULTS
-from lora_demo.train import run
+from lora_demo.engine import run
 
 SMALL = dict(DEFAULTS, n_samples=120, pretrain_steps=60, adapt_steps=40)
 SCHEDULE = dict(every_steps=10, max_snapshots=20)

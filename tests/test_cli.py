@@ -13,7 +13,7 @@ from lora_demo import cli
 from lora_demo.config import FLAT_FIELDS, DataConfig, Flag, RunConfig, TrainConfig, rule_of
 from lora_demo.plots.encode import to_go
 from lora_demo.plots.run import FIGURE_NAMES, final_figures
-from lora_demo.train import run, train
+from lora_demo.engine import run, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--n-samples", "80", "--pretrain-steps", "40", "--adapt-steps", "40"]

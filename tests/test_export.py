@@ -213,7 +213,7 @@ def test_app_download_loads_in_peft_and_matches_the_run(tmp_path):
 
     from lora_demo.config import DataConfig, RunConfig, TrainConfig
     from lora_demo.model import BaseModel
-    from lora_demo.train import train
+    from lora_demo.engine import train
 
     cfg = RunConfig(data=DataConfig(n_samples=80), train=TrainConfig(pretrain_steps=30, adapt_steps=30))
     snap = train(cfg)

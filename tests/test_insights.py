@@ -1,5 +1,5 @@
 """Insights: baselines, batched rank sweep, ΔW inspector, merge lab, α explorer and memory, checked
-against train.run, against LoRA runs trained one at a time with add_lora, and against plain torch."""
+against engine.run, against LoRA runs trained one at a time with add_lora, and against plain torch."""
 import copy
 import dataclasses
 
@@ -23,7 +23,7 @@ from lora_demo.insights.sweep import sweep_ranks, sweep_ranks_for
 from lora_demo.methods import count_parameters
 from lora_demo.methods.adapter import Adapter, add_adapter
 from lora_demo.methods.lora import LoRA, add_lora, lora_parameters, merged_copy
-from lora_demo.train import train
+from lora_demo.engine import train
 
 LR = 0.02
 CFG = RunConfig(data=DataConfig(n_samples=120), model=ModelConfig(hidden_size=16),
@@ -53,7 +53,7 @@ def variant(fb, lora=None, **train):
 
 
 def standalone_lora(fb, targets, rank, alpha, steps, use_rslora=False, init="peft"):
-    """The reference: add_lora + a plain Adam loop, one rank at a time, as train.run does it."""
+    """The reference: add_lora + a plain Adam loop, one rank at a time, as engine.run does it."""
     model = add_lora(copy.deepcopy(fb.base), targets, rank, alpha, use_rslora, init, fb.generator())
     opt = torch.optim.Adam(lora_parameters(model), lr=LR)
     X, y = torch.from_numpy(fb.target.X_train), torch.from_numpy(fb.target.y_train)

@@ -13,7 +13,7 @@ LAYERS = [
     {"data", "model", "presets", "links", "real_models", "plots"},                 # tasks, the network, pictures
     {"fit", "evaluate", "gpu", "bases"},                                           # training and reading off
     {"methods"},                                                                   # every way to adapt a base
-    {"train", "export", "library_export", "report"},                               # a run and what it produces
+    {"engine", "export", "library_export", "report"},                              # a run and what it produces
     {"insights"},                                                                  # the panels' numbers
     {"claims.scenarios", "jobs", "cli", "__main__"},                               # work as a worker runs it
     {"workers", "scheduler"},                                                      # where and when work runs

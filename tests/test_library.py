@@ -28,7 +28,7 @@ from lora_demo.methods.lora import add_lora, lora_layers
 from lora_demo.model import BaseModel
 from lora_demo.plots.library import library_figures, mix_figure, switch_figure
 from lora_demo.plots.style import probability_image
-from lora_demo.train import train
+from lora_demo.engine import train
 
 peft = pytest.importorskip("peft")
 from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402

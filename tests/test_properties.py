@@ -35,7 +35,7 @@ from lora_demo.data import make_tasks
 from lora_demo.links import query_from_settings, settings_from_query
 from lora_demo.methods import METHODS
 from lora_demo.text import LANGUAGES, config_error_text, field_text, t
-from lora_demo.train import TrainingDiverged, start, train
+from lora_demo.engine import TrainingDiverged, start, train
 
 LAYERS = rule_of("target_modules").choices  # fc1 … fc4
 TINY_STEPS = st.just(10)

@@ -9,7 +9,7 @@ import pytest
 from lora_demo.config import config_from_flat
 from lora_demo.jobs.payload import JobError
 from lora_demo.links import DEFAULTS
-from lora_demo.train import train
+from lora_demo.engine import train
 from lora_demo.workers.local import LocalPool
 
 QUICK = dict(DEFAULTS, n_samples=120, pretrain_steps=60, adapt_steps=60)

@@ -20,7 +20,7 @@ def with_seed(cfg: RunConfig, seed: int) -> RunConfig:
 
 def run_outcome(cfg: RunConfig) -> dict:
     """One Train-tab run: accuracies, counts and the loss around the phase change."""
-    from ..train import train
+    from ..engine import train
     snap = train(cfg, grid_size=2)
     r = snap.result
     adapt = snap.curves["adapt/train"][1]

@@ -19,7 +19,7 @@ from ..fit import UNGUARDED, Guard
 from ..methods import METHODS, ParamCount, count_parameters
 from ..methods.lora import lora_layers, max_useful_rank
 from ..model import BaseModel
-from ..train import pretrain
+from ..engine import pretrain
 
 UNCAPPED_RANK = 8  # a layer whose ΔW can reach at least this rank shows what rank and α do
 

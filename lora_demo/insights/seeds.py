@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..config import RunConfig
 from ..fit import UNGUARDED, Guard
-from ..train import train
+from ..engine import train
 
 N_SEEDS = 10
 METRICS = ("base_source", "base_target", "lora_target", "lora_source")

@@ -15,7 +15,7 @@ from ..plots import encode
 from ..plots import run as run_plots
 from ..plots.replay import replay_figure
 from ..plots.style import probability_image
-from ..train import run
+from ..engine import run
 from .payload import MILESTONES, STALE_S, File, Plot, Update
 
 FRAMES = 16  # step-based snapshots per run, on top of start, phase change and end: the replay's frames

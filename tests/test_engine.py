@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lora_demo.config import DataConfig, LoRAConfig, RunConfig, ShiftConfig, TrainConfig
-from lora_demo.train import Snapshot, TrainingDiverged, run, train
+from lora_demo.engine import Snapshot, TrainingDiverged, run, train
 
 SMALL = RunConfig(data=DataConfig(n_samples=120), train=TrainConfig(pretrain_steps=60, adapt_steps=60))
 
@@ -109,3 +109,30 @@ def test_diverging_run_raises_a_clear_error():
 def test_other_shifts_run(kind):
     res = train(replace(SMALL, shift=ShiftConfig(kind=kind))).result
     assert 0 <= res.accuracy["lora_target"] <= 1 and res.base_unchanged
+
+
+def test_the_readme_core_example_runs_as_written():
+    """The README's "core without the UI" block, in a fresh interpreter: `from lora_demo import train` is the
+    engine's function (it once returned the module `lora_demo.train`, or recursed), and what it prints is a run's."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    section = (root / "README.md").read_text(encoding="utf-8").split("## The core without the UI", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    for prelude in ("", "import lora_demo.engine\n"):  # also when the engine module is already loaded
+        out = subprocess.run([sys.executable, "-c", prelude + code], cwd=root, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        accuracy, peft_line = out.stdout.strip().splitlines()
+        assert set(eval(accuracy)) == {"base_source", "base_target", "lora_target", "lora_source"}
+        assert peft_line == train(RunConfig()).result.peft_line
+
+
+def test_the_package_names_the_engine_functions():
+    import lora_demo
+    from lora_demo import engine
+    assert lora_demo.train is engine.train and lora_demo.run is engine.run
+    assert lora_demo.Snapshot is Snapshot and lora_demo.TrainingDiverged is TrainingDiverged
