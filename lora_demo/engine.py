@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from . import evaluate, fit
+from . import backprop, evaluate, fit
 from .bases import Bases, Pretrained, state_of
 from .config import RunConfig
 from .data import Task, grid, make_tasks, plot_window
@@ -103,7 +103,7 @@ def start(cfg: RunConfig) -> Start:
 def pretraining(s: Start, cfg: RunConfig, guard: Guard = UNGUARDED) -> Iterator[tuple[int, float]]:
     """Phase 1 as fit.steps: every parameter, full-batch Adam on the source task."""
     opt = fit.adam(s.model.parameters(), cfg.train.lr)
-    return fit.steps(fit.task_loss(s.model, s.source), opt, cfg.train.pretrain_steps, guard=guard,
+    return fit.steps(backprop.task_loss(s.model, s.source), opt, cfg.train.pretrain_steps, guard=guard,
                      phase="pretraining", lr=cfg.train.lr)
 
 
@@ -234,7 +234,7 @@ def run(cfg: RunConfig, *, every_steps: int | None = None, every_seconds: float 
     log.add("adapt/test", P, evaluate.loss(lora_model, target, "test"))
     yield snap("adapt", 0, A, base_probs, lora_probs)
     first = math.inf
-    for k, value in fit.steps(fit.task_loss(lora_model, target), opt, A, guard=guard, phase="LoRA training",
+    for k, value in fit.steps(backprop.task_loss(lora_model, target), opt, A, guard=guard, phase="LoRA training",
                               lr=cfg.train.lr):
         first = value if k == 1 else first
         log.add("adapt/train", P + k - 1, value)

@@ -145,6 +145,7 @@ def steps(loss_fn: Callable[[], torch.Tensor], optimizer: Adam | torch.optim.Opt
     check=False skips the divergence check: for K models trained as one sum, where one model blowing
     up does not touch the others' gradients and is reported per model instead."""
     first = math.inf
+    by_hand = getattr(loss_fn, "sets_grads", False)  # backprop.task_loss: the gradients are set already
     for k in range(1, n + 1):
         guard.check()
         loss = loss_fn()
@@ -152,8 +153,9 @@ def steps(loss_fn: Callable[[], torch.Tensor], optimizer: Adam | torch.optim.Opt
         first = value if k == 1 else first
         if check:
             check_loss(value, first, phase, k - 1, lr)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if not by_hand:
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         optimizer.step()
         yield k, value
 

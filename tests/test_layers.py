@@ -12,7 +12,7 @@ LAYERS = [
     {"config", "rules", "lru", "cost", "text", "claims", "claims.core", "claims.registry"},  # plain data and rules
     {"data", "model", "presets", "links", "real_models", "plots"},                 # tasks, the network, pictures
     {"fit", "evaluate", "gpu", "bases"},                                           # training and reading off
-    {"methods"},                                                                   # every way to adapt a base
+    {"methods", "backprop"},                                                       # adapting a base; its gradients
     {"engine", "export", "library_export", "report"},                              # a run and what it produces
     {"insights"},                                                                  # the panels' numbers
     {"claims.scenarios", "jobs", "cli", "__main__"},                               # work as a worker runs it

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import evaluate, fit
+from .. import backprop, evaluate, fit
 from ..config import LoRAConfig, RunConfig
 from ..data import Task, grid, plot_window
 from ..fit import UNGUARDED, Guard
@@ -81,7 +81,7 @@ def train_method(fb: FrozenBase, method: str, lora: LoRAConfig | None = None, *,
     steps = fb.cfg.train.adapt_steps if steps is None else steps
     task = task or fb.target
     model = m.attach(fb.base, lora, generator or fb.generator())
-    curve = fit.train(fit.task_loss(model, task), fit.adam(m.param_groups(model, lr), lr), steps,
+    curve = fit.train(backprop.task_loss(model, task), fit.adam(m.param_groups(model, lr), lr), steps,
                       guard=fb.guard, phase=f"{method} training", lr=lr)
     test_loss, acc = evaluate.loss_and_accuracy(model, task)
     probs = evaluate.grid_probs(model, fb.points) if with_probs else None
