@@ -6,7 +6,10 @@ Both sides, in one process with one torch thread, on the default RunConfig():
   bare     the same work written directly: make_tasks, BaseModel from the same seeded generator,
            full-batch Adam for pretrain_steps, freeze + add_lora, Adam on the LoRA weights for
            adapt_steps. No snapshots, no curves, no test evaluation.
-Both train bit-identically (same seed, same draws), which the script checks via the final loss.
+Both train bit-identically (same seed, same draws), which the script checks via the final loss. The
+project computes its gradients by hand (lora_demo.backprop, autograd's numbers without its graph) and the
+bare loop calls backward(), so the project's extra work can be paid for by its cheaper steps: a ratio
+under 1 means the whole streamed run costs less than the plain loop a reader would write.
 After one warm-up of each, rounds alternate the order (bare first, then project first, ...);
 it reports the median wall seconds of each, the ratio project / bare (target <= 1.10), and the
 number of snapshots the project run yields. CPU seconds and the load average are shown too:

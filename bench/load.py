@@ -10,9 +10,13 @@ Every tab opens the page first (its config and load event, as a browser does); t
 Per N: completed, errors, crossed, p50/p95/max latency (click → final update), runs per second (N over
 the time to the last result), the mean cores the app's whole process tree used from the clicks to the last
 result (and, "+clients", with this process's N tabs added: they run on the same cores), and the tree's RSS
-afterwards. Then the same load on 1 worker and on 2 workers, for the scaling ratio.
+afterwards. Then the scaling ratio: two apps side by side, one with 1 worker and one with 2, take the same room
+in turn, pair after pair (1 then 2, then 2 then 1, ...; both rounds of a pair send the same settings). This
+machine's speed drifts by tens of percent within minutes, so a ratio is read within a pair, never across them;
+the reported ratio is the median of the pairs'. An idle app costs the other next to nothing.
 
-    python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison
+    python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison (3 pairs)
+    python -m bench.load --n --pairs 5           # only the comparison, five pairs
     python -m bench.load --n 8 --scaling-n 0     # one round, no comparison
     python -m bench.load --url http://127.0.0.1:7860 --n 4
     python -m bench.load --same --n 50 --scaling-n 0  # a room pressing Train on the defaults: one job, 50 times
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import json
 import math
+import statistics
 import sys
 import time
 
@@ -192,6 +197,36 @@ def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = 
     return out
 
 
+def scaling(n: int, pairs: int, timeout: float) -> dict:
+    """The 1-vs-2-worker comparison: both apps up at once, the same room sent to each in turn, pair by pair."""
+    apps = {}
+    try:
+        for w in (1, 2):
+            apps[w] = start_app({"LORA_WORKERS": str(w)})
+        out = {f"workers_{w}": {"first_200_s": apps[w][2], "rounds": []} for w in (1, 2)}
+        ratios = []
+        for k in range(pairs):
+            rate = {}
+            for w in ((1, 2) if k % 2 == 0 else (2, 1)):
+                proc, url = apps[w][:2]
+                r = run_load(url, n, seconds=timeout, pid=proc.pid, round_no=50 + k)  # the pair's seeds, both apps
+                time.sleep(2)
+                r["tree"] = tree_stats(proc.pid)
+                out[f"workers_{w}"]["rounds"].append(r)
+                rate[w] = r["runs_per_s"]
+                print(f"  pair {k + 1}, LORA_WORKERS={w}: {r['completed']}/{n} completed, "
+                      f"{r['runs_per_s'] or 0:.2f} runs/s, {r['cores'] or 0:.2f} cores", file=sys.stderr, flush=True)
+            ratios.append(rate[2] / rate[1] if rate[1] and rate[2] else None)
+        known = [r for r in ratios if r is not None]
+        out["scaling_pairs"] = ratios
+        out["scaling_2_over_1"] = statistics.median(known) if known else None
+        return out
+    finally:
+        for proc, _, _, log in apps.values():
+            stop_app(proc)
+            log.unlink(missing_ok=True)
+
+
 def fmt(x, spec=".2f") -> str:
     return "–" if x is None else format(x, spec)
 
@@ -214,9 +249,10 @@ def table(title: str, rounds: list[dict]) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, nargs="+", default=[8, 32, 50], help="sessions at once, per round")
+    ap.add_argument("--n", type=int, nargs="*", default=[8, 32, 50], help="sessions at once, per round")
     ap.add_argument("--scaling-n", type=int, default=50,
                     help="sessions for the 1-vs-2-worker rounds (0: skip); the default is the room's 50")
+    ap.add_argument("--pairs", type=int, default=3, help="1-vs-2-worker pairs of rounds (default 3)")
     ap.add_argument("--url", help="an app already running (default: start `python app.py`)")
     ap.add_argument("--timeout", type=float, default=300.0, help="deadline per round in seconds")
     ap.add_argument("--same", action="store_true",
@@ -231,14 +267,12 @@ def main(argv=None) -> None:
         result = {"rounds": [run_load(a.url, n, seconds=a.timeout, same=a.same, adapters=a.adapters,
                                       round_no=k + int(time.time()) % 1000) for k, n in enumerate(a.n)]}
     else:
-        print("python app.py (workers: one per core)", file=sys.stderr)
-        result = rounds_on_app(a.n, None, a.timeout, same=a.same, adapters=a.adapters)
-        if a.scaling_n:
-            for w in (1, 2):
-                print(f"python app.py with LORA_WORKERS={w}", file=sys.stderr)
-                result[f"workers_{w}"] = rounds_on_app([a.scaling_n], {"LORA_WORKERS": str(w)}, a.timeout)
-            one, two = (result[f"workers_{w}"]["rounds"][0]["runs_per_s"] for w in (1, 2))
-            result["scaling_2_over_1"] = two / one if one and two else None
+        result = {"rounds": []}
+        if a.n:
+            print("python app.py (workers: one per core)", file=sys.stderr)
+            result = rounds_on_app(a.n, None, a.timeout, same=a.same, adapters=a.adapters)
+        if a.scaling_n and a.pairs:
+            result.update(scaling(a.scaling_n, a.pairs, a.timeout))
     if a.json:
         print(json.dumps(result))
         return
@@ -249,7 +283,8 @@ def main(argv=None) -> None:
     if "scaling_2_over_1" in result:
         for w in (1, 2):
             print(table(f"\nLORA_WORKERS={w}", result[f"workers_{w}"]["rounds"]))
-        print(f"\nthroughput, 2 workers / 1 worker: {fmt(result['scaling_2_over_1'])}")
+        pairs = ", ".join(fmt(r) for r in result["scaling_pairs"])
+        print(f"\nthroughput, 2 workers / 1 worker: {fmt(result['scaling_2_over_1'])} (median of the pairs: {pairs})")
     if "first_200_s" in result:
         print(f"app start → first 200 on /: {result['first_200_s']:.1f} s")
 
