@@ -33,13 +33,19 @@ IGNORE = -100  # F.cross_entropy's default ignore_index
 
 @dataclass
 class _Linear:
-    """A plain nn.Linear: weight and bias read through detached views (no graph), gradients for the trainable ones."""
+    """A plain nn.Linear: weight and bias read through detached views (no graph), gradients for the trainable ones.
+
+    The views (and the transposed one) are made once: they share the parameters' storage, so they see every update
+    Adam makes in place, and a step does not pay for making them again."""
     layer: nn.Linear
     W: torch.Tensor
     b: torch.Tensor
 
+    def __post_init__(self):
+        self.Wt = self.W.t()
+
     def forward(self, x):
-        return torch.addmm(self.b, x, self.W.t()), None
+        return torch.addmm(self.b, x, self.Wt), None
 
     def backward(self, g, x, saved, need_input: bool):
         if self.layer.weight.requires_grad:
@@ -62,10 +68,13 @@ class _LoRA:
     A: torch.Tensor
     B: torch.Tensor
 
+    def __post_init__(self):
+        self.Wt, self.At, self.Bt = self.W.t(), self.A.t(), self.B.t()
+
     def forward(self, x):
         c = self.layer.scaling * self.layer.strength
-        u = x.mm(self.A.t())
-        return torch.addmm(self.b, x, self.W.t()) + c * u.mm(self.B.t()), (u, c)
+        u = x.mm(self.At)
+        return torch.addmm(self.b, x, self.Wt) + c * u.mm(self.Bt), (u, c)
 
     def backward(self, g, x, saved, need_input: bool):
         u, c = saved
@@ -95,6 +104,27 @@ def _part(layer: nn.Module):
     return None
 
 
+class _FixedInput:
+    """The input of the lowest trainable layer. Frozen plain layers below it (fc1 under a LoRA on fc2) give the
+    same output at every step, so it is computed once, and again only if one of their tensors was changed in place
+    (their version counters moved)."""
+
+    def __init__(self, below: list[_Linear], X: torch.Tensor):
+        self.below, self.X = below, X
+        self.versions, self.x = None, X
+
+    def __call__(self) -> torch.Tensor:
+        if not self.below:
+            return self.X
+        versions = [t._version for part in self.below for t in (part.W, part.b)]
+        if versions != self.versions:
+            x = self.X
+            for part in self.below:  # never the output layer: a trainable layer is above them
+                x = torch.relu(part.forward(x)[0])
+            self.versions, self.x = versions, x
+        return self.x
+
+
 def hand_written(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable[[], torch.Tensor] | None:
     """The loss function that also sets the gradients, or None if model is not a network it knows."""
     if not isinstance(model, BaseModel) or type(model).forward is not BaseModel.forward:
@@ -107,13 +137,15 @@ def hand_written(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable
     # a layer's input gradient is needed only if some layer below it trains
     need_input = [any(p.trains for p in parts[:i]) for i in range(len(parts))]
     last = len(parts) - 1
+    first = next(i for i, p in enumerate(parts) if p.trains)
+    fixed = _FixedInput(parts[:first], X)
 
     def loss() -> torch.Tensor:
-        inputs, saved = [], []
-        x = X
-        for i, part in enumerate(parts):
+        inputs, saved = [None] * first, [None] * first  # the layers below `first` are never walked back
+        x = fixed()
+        for i in range(first, last + 1):
             inputs.append(x)
-            z, s = part.forward(x)
+            z, s = parts[i].forward(x)
             saved.append(s)
             x = torch.relu(z) if i < last else z
         logp = torch.log_softmax(x, 1)

@@ -162,3 +162,20 @@ def test_the_fallback_trains_like_before():
     curve = fit.train(backprop.task_loss(model, target), fit.adam(method.param_groups(model, 0.03), 0.03), 10)
     after = [p.detach() for p in model.parameters() if p.requires_grad]
     assert curve[-1] < curve[0] and any(not torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_a_frozen_layer_below_is_read_again_after_it_changes():
+    """fc1's output under a LoRA on fc2 is computed once; a change to fc1 made in place must still be seen."""
+    model, (X, y) = network(lora=["fc2"]), data()
+    loss_fn = backprop.hand_written(model, X, y)
+    loss_fn()
+    with torch.no_grad():
+        model.fc1.weight.mul_(1.5)
+        model.fc1.bias.add_(0.1)
+    for p in model.parameters():
+        p.grad = None
+    loss = loss_fn()
+    got = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    want_loss, want = autograd_grads(model, X, y)
+    assert torch.equal(loss, want_loss) and got.keys() == want.keys()
+    assert all(torch.equal(got[n], want[n]) for n in want)
