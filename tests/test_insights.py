@@ -236,6 +236,27 @@ def test_sweep_equals_each_rank_trained_alone(fb, targets, ranks, init, rslora):
         assert p.scaling == LoRA(nn.Linear(2, 2), p.rank, alpha, rslora).scaling
 
 
+@pytest.mark.parametrize("targets", [("fc2",), ("fc1", "fc2"), ("fc1", "fc3"), ("fc3",), ("fc1", "fc2", "fc3")])
+def test_the_batched_gradients_by_hand_are_autograds(fb, targets, monkeypatch):
+    """train_batched steps with gradients written out by hand; the same loop on autograd's gradients (the loss
+    through batched_forward and backward()) must give the same curves and results, bit for bit."""
+    from lora_demo.insights import batched
+
+    def through_autograd(base, X, y, adapters, scaling, record):
+        def loss():
+            losses = batched.batched_losses(batched_forward(base, X, adapters, scaling), y)
+            record.append(losses.detach())
+            return losses.sum()
+        return loss
+
+    args = (fb.base, fb.target, targets, [1, 3, 8], [4.0, 1.5, 0.5], "peft", 40, 0.05)
+    by_hand = batched.train_batched(*args, fb.generator())
+    monkeypatch.setattr(batched, "batched_loss_by_hand", through_autograd)
+    reference = batched.train_batched(*args, fb.generator())
+    for field in ("curves", "train_loss", "test_loss", "accuracy"):
+        assert np.array_equal(getattr(by_hand, field), getattr(reference, field)), field
+
+
 def test_sweep_limits(fb):
     sweep = sweep_ranks(variant(fb, adapt_steps=10), targets=["fc1", "fc2"])
     assert sweep.layers["fc1"].max_useful_rank == 2 and sweep.layers["fc2"].max_useful_rank == 16

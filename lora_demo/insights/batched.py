@@ -19,6 +19,8 @@ from ..methods.base import frozen_copy
 from ..methods.lora import init_A
 from ..model import BaseModel
 
+aten = torch.ops.aten
+
 
 def clone_generator(generator: torch.Generator) -> torch.Generator:
     """A new generator in the same state: draws the same numbers without advancing the original."""
@@ -52,6 +54,75 @@ def batched_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of each model: logits (K, N, C), y (K * N,) -> (K,)."""
     K, N, C = logits.shape
     return F.cross_entropy(logits.reshape(K * N, C), y, reduction="none").view(K, N).mean(1)
+
+
+def batched_loss_by_hand(base: BaseModel, X: torch.Tensor, y: torch.Tensor, adapters: dict, scaling: torch.Tensor,
+                         record: list):
+    """The sum of the K losses as a function that also leaves every A's and B's gradient in .grad, for fit.steps.
+
+    The same forward as batched_forward, with the backward written out (as lora_demo.backprop does for one
+    model): `bmm` and `baddbmm` and their transposes as autograd calls them, so the gradients are autograd's bit
+    for bit (tests/test_insights.py) without building its graph at every step. The base layers below the
+    lowest adapted one are frozen and shared, so their output is computed once. Each step appends the K
+    losses to record."""
+    layers = base.layers()
+    last = len(layers) - 1
+    adapted = [adapters.get(f"fc{i + 1}") for i in range(len(layers))]
+    first = next(i for i, a in enumerate(adapted) if a is not None)
+    below = [any(a is not None for a in adapted[:i]) for i in range(len(layers))]  # an input gradient is needed
+    K, N = scaling.shape[0], X.shape[0]
+    with torch.no_grad():
+        h_first = X
+        for layer in layers[:first]:
+            h_first = F.relu(F.linear(h_first, layer.weight, layer.bias))
+    per_point = torch.ones(K * N, device=X.device) / N  # d(sum over k of the mean over n) / d(each loss)
+    views = {i: (A.detach(), B.detach()) for i, (A, B) in
+             ((i, a) for i, a in enumerate(adapted) if a is not None)}
+
+    def loss() -> torch.Tensor:
+        h, saved = h_first, []
+        for i in range(first, last + 1):
+            out = F.linear(h, layers[i].weight, layers[i].bias)
+            parts = None
+            if i in views:
+                A, B = views[i]
+                sA = scaling * A
+                hb = h if h.dim() == 3 else h.expand(K, *h.shape)
+                H = torch.bmm(hb, sA.transpose(1, 2))
+                out = torch.baddbmm(out, H, B.transpose(1, 2))
+                parts = (hb, sA, H, B)
+            saved.append((h, parts))
+            h = F.relu(out) if i < last else out
+        C = h.shape[-1]
+        logp = torch.log_softmax(h.reshape(K * N, C), 1)
+        per, total_weight = aten.nll_loss_forward(logp, y, None, 0, -100)  # reduction "none"
+        losses = per.view(K, N).mean(1)
+        record.append(losses)
+        g = aten.nll_loss_backward(per_point, logp, y, None, 0, -100, total_weight)
+        g = aten._log_softmax_backward_data(g, logp, 1, logp.dtype).view(K, N, C)
+        for i in range(last, first - 1, -1):
+            parts = saved[i - first][1]
+            if i < last:  # back through the ReLU on this layer's output
+                g = aten.threshold_backward(g, saved[i - first + 1][0], 0)
+            g_update = None
+            if parts is not None:
+                hb, sA, H, B = parts
+                A_param, B_param = adapted[i]
+                B_param.grad = H.transpose(1, 2).bmm(g).transpose(1, 2).contiguous()
+                gH = g.bmm(B)
+                A_param.grad = (hb.transpose(1, 2).bmm(gH).transpose(1, 2) * scaling).contiguous()
+                if below[i]:
+                    g_update = gH.bmm(sA)
+            if not below[i]:
+                break
+            # above the lowest adapted layer every input is per model, (K, N, d): F.linear folds it to 2-D
+            W = layers[i].weight
+            g_base = g.reshape(-1, g.shape[-1]).mm(W).view(*g.shape[:-1], W.shape[1])
+            g = g_base if g_update is None else g_base + g_update
+        return losses.sum()
+
+    loss.sets_grads = True
+    return loss
 
 
 @dataclass(frozen=True)
@@ -94,12 +165,7 @@ def train_batched(base: BaseModel, task: Task, targets, ranks: list[int], scalin
     X = torch.from_numpy(task.X_train).to(dev)
     y = torch.from_numpy(task.y_train).repeat(K).to(dev)  # (K * N,)
     record = []
-
-    def loss_fn() -> torch.Tensor:
-        losses = batched_losses(batched_forward(base, X, adapters, scale), y)  # (K,)
-        record.append(losses.detach())
-        return losses.sum()
-
+    loss_fn = batched_loss_by_hand(base, X, y, adapters, scale, record)
     for _ in fit.steps(loss_fn, opt, steps, guard=guard, check=False):
         pass
     with torch.no_grad():
