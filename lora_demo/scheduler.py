@@ -164,7 +164,20 @@ class Scheduler:
             raise JobError("cancelled")
 
     def run(self, ticket: Ticket, kind: str, values: dict, lang: str, seconds: float) -> AsyncIterator[Update]:
-        """The job's updates from the pool; the ticket must hold a worker (after wait())."""
+        """The job's updates from the pool; the ticket must hold a worker (after wait()).
+
+        The worker is released the moment its job's stream ends, in the task that reads the stream: not when
+        the caller gets round to the end (it may still be pacing frames out, or waiting for Gradio to send
+        the last one). Under a full room every hop between one job's end and the next one's start is a
+        worker standing idle."""
         if not ticket.running:
             raise RuntimeError("the ticket holds no worker yet")
-        return self.pool.stream(kind, values, lang, seconds)
+        return self._run(ticket, self.pool.stream(kind, values, lang, seconds))
+
+    async def _run(self, ticket: Ticket, stream: AsyncIterator[Update]) -> AsyncIterator[Update]:
+        try:
+            async for update in stream:
+                yield update
+        finally:
+            await stream.aclose()
+            self.release(ticket)

@@ -106,3 +106,40 @@ def test_a_finished_job_frees_its_worker_while_its_frames_are_still_being_shown(
         s.close(first)  # the relay's own clean-up afterwards changes nothing
         return s.stats()
     assert asyncio.run(main()) == {"waiting": 1, "running": 2, "clients": 3}
+
+
+class StreamingPool:
+    """A pool of one worker whose jobs send two updates and end."""
+    size = 1
+
+    async def stream(self, kind, values, lang, seconds):
+        for i in range(2):
+            await asyncio.sleep(0)
+            yield f"update {i}"
+
+
+def test_the_worker_goes_to_the_next_job_when_the_stream_ends_not_when_its_reader_comes_back():
+    """The relay reads a job's stream in a task of its own and may be busy elsewhere (pacing frames, or
+    waiting for Gradio to send one) when the job ends; the next job must not wait for it."""
+    async def main():
+        s = Scheduler(StreamingPool())
+        first, second = open_many(s, [("a", "a", 0.5), ("b", "b", 0.5)])
+        assert first.running and not second.running
+        stream = s.run(first, "train", {}, "en", 5)
+        assert [await anext(stream), await anext(stream)] == ["update 0", "update 1"]
+        assert await asyncio.ensure_future(anext(stream, None)) is None  # the end, as the relay's pull sees it
+        assert second.running and second.granted.done()  # nobody called release()
+        s.close(first)
+        assert second.running
+    asyncio.run(main())
+
+
+def test_a_stream_given_up_midway_also_frees_the_worker():
+    async def main():
+        s = Scheduler(StreamingPool())
+        first, second = open_many(s, [("a", "a", 0.5), ("b", "b", 0.5)])
+        stream = s.run(first, "train", {}, "en", 5)
+        await anext(stream)
+        await stream.aclose()  # the page was closed
+        assert second.running
+    asyncio.run(main())

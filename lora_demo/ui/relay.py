@@ -182,8 +182,7 @@ async def relay(services: Services, request: gr.Request | None, kind: str, value
                 if done:
                     item = pull.result()
                     if item is None:
-                        finished = True
-                        scheduler.release(ticket)  # the worker is free; pacing the frames out needs none
+                        finished = True  # the worker is free already (Scheduler.run); the frames go out paced
                     else:
                         frames.pending.append(item)
                         pull = asyncio.ensure_future(anext(stream, None))

@@ -260,10 +260,13 @@ class LocalPool(Pool):
         except (BrokenPipeError, OSError):
             raise JobError("worker_died", "the worker running this job stopped unexpectedly") from None
         finally:
-            # in a task of its own: a cancelled caller must not wait for (or interrupt) the clean-up
-            task = self._loop.create_task(self._finish(worker, finished))
-            self._cleanups.add(task)
-            task.add_done_callback(self._cleanups.discard)
+            if finished and not worker.dead:  # back to work at once: the next job may be waiting for it
+                worker.job_id, worker.inbox = None, None
+                self._idle.put_nowait(worker)
+            else:  # in a task of its own: a cancelled caller must not wait for (or interrupt) the clean-up
+                task = self._loop.create_task(self._finish(worker, finished))
+                self._cleanups.add(task)
+                task.add_done_callback(self._cleanups.discard)
 
     def close(self) -> None:
         for task in list(self._cleanups):
