@@ -97,12 +97,13 @@ def check(settings: dict, metrics: dict) -> str | None:
 
 async def one_session(tab: Tab, settings: dict, go: asyncio.Event) -> dict:
     """One user: the page is open; wait for the others, click Train, wait for the final update, check it."""
-    out = {"latency": None, "error": None, "wrong": None}
+    out = {"latency": None, "error": None, "wrong": None, "messages": None}
     await go.wait()
     t0 = time.perf_counter()
     try:
         final = await tab.click("train", [settings[k] for k in FLAT_FIELDS] + ["en"])
         out["latency"] = time.perf_counter() - t0
+        out["messages"] = tab.messages
         out["wrong"] = check(settings, final[-1])
     except Exception as e:
         out["error"] = f"{type(e).__name__}: {e}"[:300]
@@ -174,6 +175,9 @@ def run_load(url: str, n: int, seconds: float = 300.0, base: dict | None = None,
         "cpu_per_run": None if cpu is None or not latencies else
         {"web": web / len(latencies), "workers": (cpu - web) / len(latencies), "tabs": clients_cpu / len(latencies)},
         "problems": [s["error"] or s["wrong"] for s in sessions if s["error"] or s["wrong"]],
+        # messages the server streamed per completed click: frames, the waiting place, status, completion
+        "messages_per_run": statistics.mean(m) if (m := [s["messages"] for s in sessions if s.get("messages")])
+        else None,
     }
 
 
@@ -241,7 +245,8 @@ def table(title: str, rounds: list[dict]) -> str:
                      f"{fmt(None if r['cores'] is None else r['cores'] + r['client_cores']):>8} "
                      f"{fmt(t.get('rss_mb'), '.0f'):>7} {t.get('processes', '–'):>5}")
         if r.get("cpu_per_run"):
-            lines.append("       CPU-s per run: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cpu_per_run"].items()))
+            lines.append("       CPU-s per run: " + ", ".join(f"{k} {v:.3f}" for k, v in r["cpu_per_run"].items())
+                         + (f"; messages per run {r['messages_per_run']:.1f}" if r.get("messages_per_run") else ""))
         for p in r["problems"][:3]:
             lines.append(f"       problem: {p}")
     return "\n".join(lines)

@@ -56,6 +56,7 @@ class Tab:
         self.http, self.page = http, page
         self.session = secrets.token_hex(6)
         self.headers = {"X-Forwarded-For": address} if address else {}
+        self.messages = 0  # server-sent messages read so far (each one cost the server an update)
 
     async def open(self) -> None:
         """What loading the page costs the server: its config, then its load events."""
@@ -79,6 +80,11 @@ class Tab:
                                     headers=self.headers) as stream:
             async for line in stream.aiter_lines():
                 if not line.startswith("data:"):
+                    continue
+                self.messages += 1
+                # a browser parses every message, but it runs on another machine; here the tabs share the
+                # app's two cores, so a message that can neither end the event nor be watched stays unparsed
+                if on_message is None and '"process_completed"' not in line and '"close_stream"' not in line:
                     continue
                 msg = json.loads(line[5:])
                 if msg.get("event_id") not in (event_id, None):
