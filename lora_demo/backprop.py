@@ -23,12 +23,23 @@ from torch import nn
 
 from . import fit
 from .data import Task
+from .evaluate import tensors
 from .methods.lora import LoRA
 from .model import BaseModel
 
 aten = torch.ops.aten
-MEAN = 1      # torch's enum value for reduction="mean"
-IGNORE = -100  # F.cross_entropy's default ignore_index
+NONE, MEAN = 0, 1  # torch's enum values for reduction="none" and "mean"
+IGNORE = -100      # F.cross_entropy's default ignore_index
+
+
+def cross_entropy_by_hand(logits: torch.Tensor, y: torch.Tensor, reduction: int,
+                          grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F.cross_entropy and its backward as autograd runs them (log_softmax, nll_loss, and back through both):
+    (the loss, its gradient with respect to the logits given `grad`, the gradient with respect to the loss)."""
+    logp = torch.log_softmax(logits, 1)
+    value, total_weight = aten.nll_loss_forward(logp, y, None, reduction, IGNORE)
+    g = aten.nll_loss_backward(grad, logp, y, None, reduction, IGNORE, total_weight)
+    return value, aten._log_softmax_backward_data(g, logp, 1, logp.dtype)
 
 
 @dataclass
@@ -139,6 +150,7 @@ def hand_written(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable
     last = len(parts) - 1
     first = next(i for i, p in enumerate(parts) if p.trains)
     fixed = _FixedInput(parts[:first], X)
+    one = torch.ones((), dtype=X.dtype, device=X.device)  # d loss / d loss, as backward() starts
 
     def loss() -> torch.Tensor:
         inputs, saved = [None] * first, [None] * first  # the layers below `first` are never walked back
@@ -148,10 +160,7 @@ def hand_written(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable
             z, s = parts[i].forward(x)
             saved.append(s)
             x = torch.relu(z) if i < last else z
-        logp = torch.log_softmax(x, 1)
-        value, total_weight = aten.nll_loss_forward(logp, y, None, MEAN, IGNORE)
-        g = aten.nll_loss_backward(torch.ones_like(value), logp, y, None, MEAN, IGNORE, total_weight)
-        g = aten._log_softmax_backward_data(g, logp, 1, logp.dtype)
+        value, g = cross_entropy_by_hand(x, y, MEAN, one)
         for i in range(last, -1, -1):
             if i < last:  # back through the ReLU on this layer's output, which is the next layer's input
                 g = aten.threshold_backward(g, inputs[i + 1], 0)
@@ -166,6 +175,4 @@ def hand_written(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable
 
 def task_loss(model: nn.Module, task: Task, split: str = "train") -> Callable[[], torch.Tensor]:
     """fit.task_loss, with the gradients computed by hand where this module knows the network."""
-    X = torch.from_numpy(getattr(task, f"X_{split}"))
-    y = torch.from_numpy(getattr(task, f"y_{split}"))
-    return hand_written(model, X, y) or fit.task_loss(model, task, split)
+    return hand_written(model, *tensors(task, split)) or fit.task_loss(model, task, split)

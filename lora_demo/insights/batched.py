@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import evaluate, fit
+from ..backprop import NONE, cross_entropy_by_hand
 from ..data import Task
 from ..gpu import device, gpu_task
 from ..fit import UNGUARDED, Guard
@@ -76,8 +77,7 @@ def batched_loss_by_hand(base: BaseModel, X: torch.Tensor, y: torch.Tensor, adap
         for layer in layers[:first]:
             h_first = F.relu(F.linear(h_first, layer.weight, layer.bias))
     per_point = torch.ones(K * N, device=X.device) / N  # d(sum over k of the mean over n) / d(each loss)
-    views = {i: (A.detach(), B.detach()) for i, (A, B) in
-             ((i, a) for i, a in enumerate(adapted) if a is not None)}
+    views = {i: (a[0].detach(), a[1].detach()) for i, a in enumerate(adapted) if a is not None}
 
     def loss() -> torch.Tensor:
         h, saved = h_first, []
@@ -94,12 +94,10 @@ def batched_loss_by_hand(base: BaseModel, X: torch.Tensor, y: torch.Tensor, adap
             saved.append((h, parts))
             h = F.relu(out) if i < last else out
         C = h.shape[-1]
-        logp = torch.log_softmax(h.reshape(K * N, C), 1)
-        per, total_weight = aten.nll_loss_forward(logp, y, None, 0, -100)  # reduction "none"
+        per, g = cross_entropy_by_hand(h.reshape(K * N, C), y, NONE, per_point)
         losses = per.view(K, N).mean(1)
         record.append(losses)
-        g = aten.nll_loss_backward(per_point, logp, y, None, 0, -100, total_weight)
-        g = aten._log_softmax_backward_data(g, logp, 1, logp.dtype).view(K, N, C)
+        g = g.view(K, N, C)
         for i in range(last, first - 1, -1):
             parts = saved[i - first][1]
             if i < last:  # back through the ReLU on this layer's output
