@@ -19,6 +19,7 @@ from . import insights_tab, library_tab, race_tab, real_tab, train_tab
 from .downloads import Downloads
 from .page import DEFAULTS, SHIFT_FIELDS, Page, layer_names
 from .relay import Services, caller_check
+from .queue_cost import quieter_queue
 from .session_cost import cheaper_sessions
 
 QUEUE_SIZE = 64        # requests waiting in Gradio's own queue (ours is the scheduler's) beyond this are refused
@@ -168,7 +169,12 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
         page.settings["hidden_layers"].input(layer_choices, [page.settings["hidden_layers"],
                                                              page.settings["target_modules"]],
                                              page.settings["target_modules"], queue=False, api_visibility="private")
-    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False)
+    # status_update_rate: Gradio's own queue position goes to its waiting events once a second. By default it
+    # goes to every one of them each time one starts, and fifty clicks within a few milliseconds cost about
+    # 50²/2 messages before the first run begins. A job event leaves that queue at once (our place is shown by
+    # the relay); the few events that wait in it are quick ones.
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False, status_update_rate=1.0)
+    quieter_queue(demo)
     cheaper_sessions(demo)
     services.caller = caller_check(demo, services.call_readers)
     demo.services = services  # for closing its pool, and for tests and benchmarks
