@@ -13,7 +13,9 @@ result (and, "+clients", with this process's N tabs added: they run on the same 
 afterwards. Then the scaling ratio: two apps side by side, one with 1 worker and one with 2, take the same room
 in turn, pair after pair (1 then 2, then 2 then 1, ...; both rounds of a pair send the same settings). This
 machine's speed drifts by tens of percent within minutes, so a ratio is read within a pair, never across them;
-the reported ratio is the median of the pairs'. An idle app costs the other next to nothing.
+the reported ratio is the median of the pairs'. An idle app costs the other next to nothing. After each pair,
+bench.ceiling measures the machine's own ratio in the same minutes: two bare processes running the room's jobs
+against one, no app around them; the app's ratio can be no better.
 
     python -m bench.load                         # N = 8, 32, 50 and the 1-vs-2-worker comparison (3 pairs)
     python -m bench.load --n --pairs 5           # only the comparison, five pairs
@@ -35,6 +37,7 @@ import time
 
 import httpx
 
+from bench.ceiling import ceiling
 from bench.page import Page, Tab
 
 from bench.procs import proc_stats, start_app, stop_app, tree_stats
@@ -206,14 +209,15 @@ def rounds_on_app(ns: list[int], env: dict | None, timeout: float, same: bool = 
     return out
 
 
-def scaling(n: int, pairs: int, timeout: float) -> dict:
-    """The 1-vs-2-worker comparison: both apps up at once, the same room sent to each in turn, pair by pair."""
+def scaling(n: int, pairs: int, timeout: float, ceiling_runs: int = 24) -> dict:
+    """The 1-vs-2-worker comparison: both apps up at once, the same room sent to each in turn, pair by pair.
+    After each pair, the machine's own ratio for the room's first `ceiling_runs` jobs (bench.ceiling; 0: skip)."""
     apps = {}
     try:
         for w in (1, 2):
             apps[w] = start_app({"LORA_WORKERS": str(w)})
         out = {f"workers_{w}": {"first_200_s": apps[w][2], "rounds": []} for w in (1, 2)}
-        ratios = []
+        ratios, machine = [], []
         for k in range(pairs):
             rate = {}
             for w in ((1, 2) if k % 2 == 0 else (2, 1)):
@@ -226,9 +230,17 @@ def scaling(n: int, pairs: int, timeout: float) -> dict:
                 print(f"  pair {k + 1}, LORA_WORKERS={w}: {r['completed']}/{n} completed, "
                       f"{r['runs_per_s'] or 0:.2f} runs/s, {r['cores'] or 0:.2f} cores", file=sys.stderr, flush=True)
             ratios.append(rate[2] / rate[1] if rate[1] and rate[2] else None)
+            if ceiling_runs:
+                jobs = [session_settings(i, round_no=50 + k) for i in range(min(n, ceiling_runs))]
+                machine.append(ceiling(jobs, two_first=k % 2 == 1)["ratio"])
+                print(f"  pair {k + 1}, the machine: 2 processes / 1 on the same jobs {machine[-1]:.2f}",
+                      file=sys.stderr, flush=True)
         known = [r for r in ratios if r is not None]
         out["scaling_pairs"] = ratios
         out["scaling_2_over_1"] = statistics.median(known) if known else None
+        if machine:
+            out["machine_pairs"] = machine
+            out["machine_2_over_1"] = statistics.median(machine)
         return out
     finally:
         for proc, _, _, log in apps.values():
@@ -263,6 +275,8 @@ def main(argv=None) -> None:
     ap.add_argument("--scaling-n", type=int, default=50,
                     help="sessions for the 1-vs-2-worker rounds (0: skip); the default is the room's 50")
     ap.add_argument("--pairs", type=int, default=3, help="1-vs-2-worker pairs of rounds (default 3)")
+    ap.add_argument("--ceiling-runs", type=int, default=24,
+                    help="after each pair, the machine's own 2-vs-1 ratio on this many of the room's jobs (0: skip)")
     ap.add_argument("--url", help="an app already running (default: start `python app.py`)")
     ap.add_argument("--timeout", type=float, default=300.0, help="deadline per round in seconds")
     ap.add_argument("--same", action="store_true",
@@ -282,7 +296,7 @@ def main(argv=None) -> None:
             print("python app.py (workers: one per core)", file=sys.stderr)
             result = rounds_on_app(a.n, None, a.timeout, same=a.same, adapters=a.adapters)
         if a.scaling_n and a.pairs:
-            result.update(scaling(a.scaling_n, a.pairs, a.timeout))
+            result.update(scaling(a.scaling_n, a.pairs, a.timeout, a.ceiling_runs))
     if a.json:
         print(json.dumps(result))
         return
@@ -295,6 +309,10 @@ def main(argv=None) -> None:
             print(table(f"\nLORA_WORKERS={w}", result[f"workers_{w}"]["rounds"]))
         pairs = ", ".join(fmt(r) for r in result["scaling_pairs"])
         print(f"\nthroughput, 2 workers / 1 worker: {fmt(result['scaling_2_over_1'])} (median of the pairs: {pairs})")
+        if "machine_2_over_1" in result:
+            machine = ", ".join(fmt(r) for r in result["machine_pairs"])
+            print(f"the machine, 2 processes / 1 on the same jobs without the app: {fmt(result['machine_2_over_1'])} "
+                  f"(after each pair: {machine})")
     if "first_200_s" in result:
         print(f"app start → first 200 on /: {result['first_200_s']:.1f} s")
 

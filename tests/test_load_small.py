@@ -5,13 +5,14 @@
 Load: 4 browser tabs (bench.page) with distinct settings, clicking at once, all finish, each with its own
 config and its own trainable-parameter count. Soak: 15 small runs in a row leave open file
 descriptors and threads where they started (within the slack bench.soak allows) and grow resident
-memory by less than 50 MB.
+memory by less than 50 MB. The machine's own 1-vs-2-process ceiling (bench.ceiling) runs every job it is given.
 """
 import asyncio
 
 import httpx
 import pytest
 
+from bench.ceiling import throughput
 from bench.load import expected_trainable, run_load, session_settings
 from bench.page import ClickFailed, Page, Tab
 from bench.soak import FD_SLACK, RSS_LIMIT_MB, SMALL, THREAD_SLACK, soak
@@ -47,3 +48,9 @@ def test_a_tab_hears_the_apps_refusal(app_url):
 
     with pytest.raises(ClickFailed, match=r"lora\.rank"):
         asyncio.run(click_bad_rank())
+
+
+def test_the_machine_ceiling_runs_every_job_it_is_given():
+    """bench.ceiling's processes run the worker's own job to its final update, each job once."""
+    tiny = [dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10, seed=s) for s in (1, 2, 3)]
+    assert throughput(tiny, 2, context="spawn") > 0
