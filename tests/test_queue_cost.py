@@ -72,3 +72,5 @@ def test_the_app_runs_with_the_quieter_queue(app):
     queue = app[0]._queue
     assert queue.sleep_when_free == queue_cost.QUEUE_POLL_S
     assert queue.progress_update_sleep_when_free == queue_cost.PROGRESS_POLL_S
+    # its own queue positions go out on a clock, not to every waiting event each time one starts
+    assert not queue.live_updates and queue.update_intervals == 1.0

@@ -18,8 +18,8 @@ from ..workers import Pool, make_pool
 from . import insights_tab, library_tab, race_tab, real_tab, train_tab
 from .downloads import Downloads
 from .page import DEFAULTS, SHIFT_FIELDS, Page, layer_names
-from .relay import Services, caller_check
 from .queue_cost import quieter_queue
+from .relay import Services, caller_check
 from .session_cost import cheaper_sessions
 
 QUEUE_SIZE = 64        # requests waiting in Gradio's own queue (ours is the scheduler's) beyond this are refused
