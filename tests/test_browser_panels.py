@@ -5,10 +5,12 @@ The in-figure controls (the replay's slider, the library's switch buttons and mi
 browser alone: these tests record every request the page makes and allow none to /gradio_api after a click.
 A full-page screenshot of each tab goes to /tmp/browser_shots/ for a person to look at.
 """
+import json
 import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lora_demo.links import DEFAULTS
 from lora_demo.text import t
@@ -92,6 +94,18 @@ def wait_title_change(page, plot_id, before):
     return text_of(page, f"#{plot_id} .gtitle")
 
 
+def wait_image_change(page, plot_id, before, timeout=5_000):
+    """The plot's image sources once they differ from `before`. Plotly may draw a frame's title before its
+    image, so the title having changed does not mean the image has (a race CI hit once)."""
+    try:
+        page.wait_for_function("([sel, before]) => JSON.stringify([...document.querySelectorAll(sel)]"
+                               ".map(e => e.getAttribute('href'))) !== before",
+                               arg=[f"#{plot_id} image", json.dumps(before, separators=(",", ":"))], timeout=timeout)
+    except PlaywrightTimeout:
+        pass  # the caller's assertion says what stayed the same
+    return image_sources(page, plot_id)
+
+
 def table_rows(page, table_id):
     """The cells of a Markdown table's body, row by row."""
     return page.eval_on_selector_all(f"#{table_id} table tbody tr",
@@ -126,7 +140,7 @@ def test_replay_slider_shows_pretraining_without_a_server_call(trained):
     pretrain = re.match(template(lang, "replay_pretrain"), title)
     assert pretrain, title
     assert int(pretrain.group(1)) < DEFAULTS["pretrain_steps"] and pretrain.group(2) == str(total)
-    after = image_sources(page, "plot-replay")
+    after = wait_image_change(page, "plot-replay", sources)
     assert len(after) == 1 and after != sources  # the base's early field, not the adapted one
     page.wait_for_timeout(500)  # time for any late request to show up
     assert server_calls(page, mark) == []
