@@ -18,19 +18,12 @@ import time
 
 
 def _runner(settings: list[dict], ready, go, results) -> None:
-    """A worker-like process: warm up, wait for the start, run its share of the jobs, report the wall time."""
-    import os
-
-    import torch
-
+    """A worker-like process: set up as a worker is, wait for the start, run its share of the jobs, report the
+    wall time and how many jobs reached their final update."""
     from lora_demo.fit import Guard
     from lora_demo.jobs.registry import run_job
-    from lora_demo.links import DEFAULTS
-    from lora_demo.workers.serve import WORKER_NICENESS
-    torch.set_num_threads(1)
-    os.nice(WORKER_NICENESS)
-    for _ in run_job("train", dict(DEFAULTS, n_samples=40, pretrain_steps=10, adapt_steps=10), "en", Guard()):
-        pass
+    from lora_demo.workers.serve import become_worker
+    become_worker()
     ready.put(True)
     go.wait()
     t0 = time.perf_counter()

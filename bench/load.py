@@ -219,10 +219,10 @@ def scaling(n: int, pairs: int, timeout: float, ceiling_runs: int = 24) -> dict:
         out = {f"workers_{w}": {"first_200_s": apps[w][2], "rounds": []} for w in (1, 2)}
         ratios, machine = [], []
         for k in range(pairs):
-            rate = {}
+            rate, round_no = {}, 50 + k  # the pair's seeds: both apps, and the machine's measurement after them
             for w in ((1, 2) if k % 2 == 0 else (2, 1)):
                 proc, url = apps[w][:2]
-                r = run_load(url, n, seconds=timeout, pid=proc.pid, round_no=50 + k)  # the pair's seeds, both apps
+                r = run_load(url, n, seconds=timeout, pid=proc.pid, round_no=round_no)
                 time.sleep(2)
                 r["tree"] = tree_stats(proc.pid)
                 out[f"workers_{w}"]["rounds"].append(r)
@@ -231,7 +231,7 @@ def scaling(n: int, pairs: int, timeout: float, ceiling_runs: int = 24) -> dict:
                       f"{r['runs_per_s'] or 0:.2f} runs/s, {r['cores'] or 0:.2f} cores", file=sys.stderr, flush=True)
             ratios.append(rate[2] / rate[1] if rate[1] and rate[2] else None)
             if ceiling_runs:
-                jobs = [session_settings(i, round_no=50 + k) for i in range(min(n, ceiling_runs))]
+                jobs = [session_settings(i, round_no=round_no) for i in range(min(n, ceiling_runs))]
                 machine.append(ceiling(jobs, two_first=k % 2 == 1)["ratio"])
                 print(f"  pair {k + 1}, the machine: 2 processes / 1 on the same jobs {machine[-1]:.2f}",
                       file=sys.stderr, flush=True)

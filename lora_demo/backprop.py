@@ -34,8 +34,8 @@ IGNORE = -100      # F.cross_entropy's default ignore_index
 
 def cross_entropy_by_hand(logits: torch.Tensor, y: torch.Tensor, reduction: int,
                           grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """F.cross_entropy and its backward as autograd runs them (log_softmax, nll_loss, and back through both):
-    (the loss, its gradient with respect to the logits given `grad`, the gradient with respect to the loss)."""
+    """F.cross_entropy and its backward as autograd runs them (log_softmax, nll_loss, and back through both).
+    grad is the gradient with respect to the loss; returns (the loss, the gradient with respect to the logits)."""
     logp = torch.log_softmax(logits, 1)
     value, total_weight = aten.nll_loss_forward(logp, y, None, reduction, IGNORE)
     g = aten.nll_loss_backward(grad, logp, y, None, reduction, IGNORE, total_weight)

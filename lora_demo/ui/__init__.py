@@ -170,8 +170,8 @@ def build_demo(services: Services | None = None) -> gr.Blocks:
                                                              page.settings["target_modules"]],
                                              page.settings["target_modules"], queue=False, api_visibility="private")
     # status_update_rate: Gradio's own queue position goes to its waiting events once a second. By default it
-    # goes to every one of them each time one starts, and fifty clicks within a few milliseconds cost about
-    # 50²/2 messages before the first run begins. A job event leaves that queue at once (our place is shown by
+    # goes to every one of them each time one starts: fifty clicks within a few milliseconds cost about 750
+    # messages (measured) before the first run began. A job event leaves that queue at once (our place is shown by
     # the relay); the few events that wait in it are quick ones.
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False, status_update_rate=1.0)
     quieter_queue(demo)

@@ -29,16 +29,21 @@ def _warm_up() -> None:
         pass
 
 
-def serve(conn, stop) -> None:
-    """Messages in: ("run", job_id, kind, values, lang, seconds) or ("quit",).
-    Messages out: ("ready",), then per job ("update", job_id, Update)… and one of ("done", job_id) or
-    ("error", job_id, kind, message). `stop.value == job_id` asks the running job to end at its next step."""
+def become_worker() -> None:
+    """What a worker process does before its first job (bench.ceiling's processes do the same)."""
     torch.set_num_threads(1)
     try:  # the web process admits, queues and relays for everyone: under full load it goes first
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):
         pass
     _warm_up()
+
+
+def serve(conn, stop) -> None:
+    """Messages in: ("run", job_id, kind, values, lang, seconds) or ("quit",).
+    Messages out: ("ready",), then per job ("update", job_id, Update)… and one of ("done", job_id) or
+    ("error", job_id, kind, message). `stop.value == job_id` asks the running job to end at its next step."""
+    become_worker()
     recent = Recent()  # the same job again (a room pressing Train on the defaults) is answered from memory
     bases = Bases()    # a job that differs only in its adapter starts from the base pretrained here already
     conn.send(("ready",))
